@@ -1,0 +1,66 @@
+# Homeward. `make run` and `make test` work on a fresh Debian machine with Python 3.11.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+# Debian packages WeasyPrint needs (Pango) and the fonts the PDFs are set in.
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-dejavu-core
+PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
+REDIS ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test test-postgres lint format check system-deps venv migrate seed deploy-check clean
+
+run: venv system-deps migrate ## Set up, load demo data and serve web + worker + beat on :8000
+	$(PY) manage.py seed_demo
+	@echo "Homeward: http://127.0.0.1:8000  (Ctrl-C stops the web server, worker and beat)"
+	DEBUG=true $(VENV)/bin/honcho start -f Procfile.dev
+
+test: venv system-deps ## Set up and run the whole suite (SQLite, no Redis needed)
+	$(VENV)/bin/pytest -n 2
+
+test-postgres: venv system-deps ## The whole suite on PostgreSQL and Redis
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(VENV)/bin/pytest -n 2
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: venv
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+deploy-check: venv ## Django's deployment checks with production settings; fails on any warning
+	PRODUCTION=true SECRET_KEY=$$(head -c 48 /dev/urandom | base64) SECURE_COOKIES=true \
+	SECURE_SSL_REDIRECT=true SECURE_HSTS_SECONDS=31536000 ALLOWED_HOSTS=homeward.example \
+	ALLOW_DRAMA_PHONE_NUMBERS=false $(PY) manage.py check --deploy --fail-level WARNING
+
+migrate: venv
+	@mkdir -p var/celery-broker/processed
+	$(PY) manage.py migrate --no-input -v 1
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Homeward needs $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+system-deps: ## Install WeasyPrint's Debian packages and fonts if any is missing
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) var staticfiles

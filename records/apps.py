@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RecordsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "records"
+    verbose_name = "Records and audit trail"

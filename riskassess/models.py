@@ -1,0 +1,1 @@
+# Risk assessments arrive with the risk assessment issue (R-RA-*).

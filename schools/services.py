@@ -1,0 +1,162 @@
+"""Every write to the school directory goes through here, with its audit event."""
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from guardian.shortcuts import assign_perm
+
+from records.services import audit_event_create, model_changes
+
+from .models import (
+    Household,
+    HouseholdRiskFlag,
+    Membership,
+    School,
+    StaffProfile,
+    Trust,
+    TrustRole,
+    User,
+)
+from .roles import ROLE_PERMISSIONS, TRUST_LEAD, group_name
+
+
+@transaction.atomic
+def school_create(*, actor: User | None, name: str, urn: str, trust: Trust | None = None, **policy):
+    """Create a school with its per-school permission groups."""
+    school = School(name=name, urn=urn, trust=trust, **policy)
+    school.full_clean()
+    school.save()
+    school_groups_sync(school=school)
+    audit_event_create(
+        actor=actor, school=school, obj=school, event_type="school.created", changes={"name": name}
+    )
+    return school
+
+
+def school_groups_sync(*, school: School) -> None:
+    """Make sure the school has one group per role holding that role's permissions on it,
+    and that the trust's safeguarding leads are in its trust-lead group."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name(school.pk, role))
+        for perm in perms:
+            assign_perm(f"schools.{perm}", group, school)
+    lead_group = Group.objects.get(name=group_name(school.pk, TRUST_LEAD))
+    leads = User.objects.filter(trust_roles__trust_id=school.trust_id) if school.trust_id else []
+    lead_group.user_set.set(leads)
+
+
+@transaction.atomic
+def membership_add(*, actor: User | None, user: User, school: School, role: str) -> Membership:
+    membership, created = Membership.objects.get_or_create(user=user, school=school, role=role)
+    Group.objects.get(name=group_name(school.pk, role)).user_set.add(user)
+    if created:
+        audit_event_create(
+            actor=actor,
+            school=school,
+            obj=membership,
+            event_type="membership.added",
+            changes={"user": user.pk, "role": role},
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: User | None, membership: Membership) -> None:
+    school, user, role = membership.school, membership.user, membership.role
+    audit_event_create(
+        actor=actor,
+        school=school,
+        obj=membership,
+        event_type="membership.removed",
+        changes={"user": user.pk, "role": role},
+    )
+    membership.delete()
+    Group.objects.get(name=group_name(school.pk, role)).user_set.remove(user)
+
+
+@transaction.atomic
+def trust_role_add(*, actor: User | None, user: User, trust: Trust) -> TrustRole:
+    trust_role, created = TrustRole.objects.get_or_create(user=user, trust=trust)
+    for school in trust.schools.all():
+        Group.objects.get(name=group_name(school.pk, TRUST_LEAD)).user_set.add(user)
+        if created:
+            audit_event_create(
+                actor=actor,
+                school=school,
+                obj=trust_role,
+                event_type="trust_lead.added",
+                changes={"user": user.pk, "trust": trust.pk},
+            )
+    return trust_role
+
+
+@transaction.atomic
+def trust_role_remove(*, actor: User | None, trust_role: TrustRole) -> None:
+    for school in trust_role.trust.schools.all():
+        Group.objects.get(name=group_name(school.pk, TRUST_LEAD)).user_set.remove(trust_role.user)
+        audit_event_create(
+            actor=actor,
+            school=school,
+            obj=trust_role,
+            event_type="trust_lead.removed",
+            changes={"user": trust_role.user_id},
+        )
+    trust_role.delete()
+
+
+@transaction.atomic
+def staff_profile_save(*, actor: User | None, user: User, **fields) -> StaffProfile:
+    profile, _ = StaffProfile.objects.get_or_create(user=user)
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def directory_object_save(*, actor: User | None, instance, school: School, before: dict) -> None:
+    """Validate and save a directory object (pupil, household, carer, number, professional, …),
+    auditing what changed. Used by the admin and the importer."""
+    instance.full_clean()
+    adding = instance._state.adding
+    instance.save()
+    fields = [f.attname for f in instance._meta.concrete_fields]
+    audit_event_create(
+        actor=actor,
+        school=school,
+        obj=instance,
+        event_type=f"{instance._meta.model_name}.{'created' if adding else 'changed'}",
+        changes=model_changes(instance, fields, before),
+    )
+
+
+@transaction.atomic
+def directory_object_delete(*, actor: User | None, instance, school: School) -> None:
+    audit_event_create(
+        actor=actor,
+        school=school,
+        obj=instance,
+        event_type=f"{instance._meta.model_name}.deleted",
+        changes={"repr": str(instance.pk)},
+    )
+    instance.delete()
+
+
+@transaction.atomic
+def household_risk_flag_add(
+    *, actor: User | None, household: Household, kind: str, notes: str = ""
+) -> HouseholdRiskFlag:
+    """Record a known risk at an address. It makes assessments made before now stale (R-RA-8)."""
+    flag = HouseholdRiskFlag(household=household, kind=kind, notes=notes, recorded_by=actor)
+    flag.full_clean()
+    flag.save()
+    Household.objects.filter(pk=household.pk).update(risk_flags_changed_at=flag.recorded_at)
+    household.risk_flags_changed_at = flag.recorded_at
+    audit_event_create(
+        actor=actor,
+        school=household.school,
+        obj=household,
+        event_type="household.risk_flag_added",
+        changes={"kind": kind},
+    )
+    return flag

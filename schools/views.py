@@ -1,0 +1,43 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from . import selectors
+
+
+@login_required
+@require_GET
+def home(request):
+    """Each role lands on its own home page."""
+    roles = selectors.user_roles(request.user)
+    if selectors.is_authoriser(roles):
+        return redirect("visits:queue")
+    if "office" in roles:
+        return redirect("tracking:board")
+    if "manager" in roles:
+        return redirect("tracking:escalations")
+    if "staff" in roles:
+        return redirect("visits:mine")
+    return render(request, "schools/no_school.html", status=403)
+
+
+@login_required
+@require_GET
+def pupil_list(request):
+    search = request.GET.get("q", "").strip()[:100]
+    pupils = selectors.pupil_list(user=request.user, search=search)[:200]
+    return render(request, "schools/pupil_list.html", {"pupils": pupils, "search": search})
+
+
+@login_required
+@require_GET
+def pupil_detail(request, pk: int):
+    pupil = selectors.pupil_get(user=request.user, pk=pk)
+    return render(request, "schools/pupil_detail.html", {"pupil": pupil})
+
+
+@login_required
+@require_GET
+def household_detail(request, pk: int):
+    household = selectors.household_get(user=request.user, pk=pk)
+    return render(request, "schools/household_detail.html", {"household": household})

@@ -1,0 +1,107 @@
+"""The people every test reads like a sentence with (DESIGN.md "Tests").
+
+At Oakfield Primary — Sam (staff), Tess (staff, second visitor), Dana (DSL), Hugh (Headteacher),
+Olive (office), Max (manager); at Birchwood Academy, same trust — Bea (DSL); at an unrelated
+school — Oscar (DSL there, an outsider here: sees nothing of Oakfield).
+"""
+
+import pytest
+
+from schools.models import Role, Trust
+
+from .factories import (
+    ContactNumberFactory,
+    HouseholdFactory,
+    PupilFactory,
+    person,
+    school_create,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def trust(db):
+    return Trust.objects.create(name="Aire Valley Learning Trust")
+
+
+@pytest.fixture
+def oakfield(trust):
+    return school_create("Oakfield Primary School", "100001", trust=trust)
+
+
+@pytest.fixture
+def birchwood(trust):
+    return school_create("Birchwood Academy", "100002", trust=trust)
+
+
+@pytest.fixture
+def riverside(db):
+    return school_create("Riverside Community School", "900001")
+
+
+@pytest.fixture
+def sam(oakfield):
+    return person("sam", oakfield, Role.STAFF, work_mobile="+447700900101")
+
+
+@pytest.fixture
+def tess(oakfield):
+    return person("tess", oakfield, Role.STAFF, work_mobile="+447700900102")
+
+
+@pytest.fixture
+def dana(oakfield):
+    return person("dana", oakfield, Role.DSL, work_mobile="+447700900103")
+
+
+@pytest.fixture
+def hugh(oakfield):
+    return person("hugh", oakfield, Role.HEAD, work_mobile="+447700900104")
+
+
+@pytest.fixture
+def olive(oakfield):
+    return person("olive", oakfield, Role.OFFICE, work_mobile="+447700900105")
+
+
+@pytest.fixture
+def max(oakfield):  # noqa: A001 - Max is a person here
+    return person("max", oakfield, Role.MANAGER, work_mobile="+447700900106")
+
+
+@pytest.fixture
+def bea(birchwood):
+    return person("bea", birchwood, Role.DSL, work_mobile="+447700900107")
+
+
+@pytest.fixture
+def oscar(riverside):
+    return person("oscar", riverside, Role.DSL, work_mobile="+447700900108")
+
+
+@pytest.fixture
+def household(oakfield):
+    household = HouseholdFactory(school=oakfield, address_line_1="12 Elm Grove", postcode="LS6 2BD")
+    ContactNumberFactory(household=household, number="+447700900301", label="Mother's mobile")
+    ContactNumberFactory(household=household, number="+441134960601", label="Grandparent")
+    return household
+
+
+@pytest.fixture
+def pupil(household):
+    return PupilFactory(household=household, first_name="Aisha", last_name="Ahmed")
+
+
+@pytest.fixture
+def signed_in(client):
+    """`signed_in(dana)` → a test client with Dana signed in."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in

@@ -1,0 +1,77 @@
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from schools import services
+from schools.models import Carer, ContactNumber, Household, Pupil, School, User
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.LazyAttribute(lambda o: o.username.capitalize())
+    last_name = "Example"
+    email = factory.LazyAttribute(lambda o: f"{o.username}@school.example")
+    password = factory.django.Password("correct-horse-battery")
+
+
+def school_create(name: str, urn: str, trust=None, **policy) -> School:
+    return services.school_create(actor=None, name=name, urn=urn, trust=trust, **policy)
+
+
+def person(username: str, school: School, role: str, **profile) -> User:
+    user = UserFactory(username=username)
+    services.membership_add(actor=None, user=user, school=school, role=role)
+    services.staff_profile_save(
+        actor=None,
+        user=user,
+        job_title=profile.pop("job_title", role.title()),
+        work_mobile=profile.pop("work_mobile", "+447700900101"),
+        next_of_kin_name=f"Next of kin of {username}",
+        next_of_kin_phone="+447700900199",
+        **profile,
+    )
+    return user
+
+
+class HouseholdFactory(DjangoModelFactory):
+    class Meta:
+        model = Household
+
+    address_line_1 = factory.Sequence(lambda n: f"{n + 1} Acacia Avenue")
+    town = "Leeds"
+    postcode = "LS6 1AA"
+
+
+class CarerFactory(DjangoModelFactory):
+    class Meta:
+        model = Carer
+
+    household = factory.SubFactory(HouseholdFactory)
+    name = "Sarah Jones"
+    relationship = "Mother"
+
+
+class ContactNumberFactory(DjangoModelFactory):
+    class Meta:
+        model = ContactNumber
+
+    household = factory.SubFactory(HouseholdFactory)
+    number = factory.Sequence(lambda n: f"+447700900{300 + n % 600:03d}")
+    label = "Mother's mobile"
+
+
+class PupilFactory(DjangoModelFactory):
+    class Meta:
+        model = Pupil
+
+    school = factory.LazyAttribute(lambda o: o.household.school)
+    household = factory.SubFactory(HouseholdFactory)
+    first_name = factory.Sequence(lambda n: f"Pupil{n}")
+    last_name = "Jones"
+    date_of_birth = datetime.date(2017, 3, 14)
+    year_group = "4"

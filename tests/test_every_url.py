@@ -1,0 +1,99 @@
+"""R-SEC-1 for every URL: anonymous → sign-in, another school → 404, the wrong role → 403."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .urls_under_test import ADMIN_NAMESPACE, PAGES, PUBLIC
+
+
+def _url_names(patterns=None, namespace=""):
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _url_names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+def _app_url_names():
+    return sorted(
+        {n for n in _url_names() if not n.startswith(f"{ADMIN_NAMESPACE}:")} - set(PUBLIC)
+    )
+
+
+def test_every_url_pattern_is_named_and_has_an_access_entry():
+    unnamed = [
+        str(p.pattern)
+        for p in get_resolver().url_patterns
+        if isinstance(p, URLPattern) and not p.name
+    ]
+    assert unnamed == [], "every URL pattern needs a name so its access can be tested"
+    missing = [name for name in _app_url_names() if name not in PAGES]
+    assert missing == [], f"add these URLs to tests/urls_under_test.py: {missing}"
+    stale = [name for name in PAGES if name not in set(_url_names())]
+    assert stale == [], f"these entries name no URL any more: {stale}"
+
+
+@pytest.fixture
+def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
+    return {
+        "sam": sam,
+        "tess": tess,
+        "dana": dana,
+        "hugh": hugh,
+        "olive": olive,
+        "max": max,
+        "oscar": oscar,
+        "household": household,
+        "pupil": pupil,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_an_anonymous_visitor_is_sent_to_sign_in(client, world, name):
+    url = reverse(name, kwargs=PAGES[name].kwargs(world))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_each_allowed_role_can_open_the_page(client, world, name):
+    page = PAGES[name]
+    url = reverse(name, kwargs=page.kwargs(world))
+    for username in page.allowed:
+        client.force_login(world[username])
+        response = client.get(url)
+        assert response.status_code in (200, 302), f"{username} should reach {name}"
+        assert response.status_code != 403
+
+
+@pytest.mark.parametrize("name", sorted(n for n in PAGES if PAGES[n].forbidden))
+def test_a_role_without_the_permission_gets_403(client, world, name):
+    page = PAGES[name]
+    url = reverse(name, kwargs=page.kwargs(world))
+    for username in page.forbidden:
+        client.force_login(world[username])
+        assert client.get(url).status_code == 403, f"{username} must not reach {name}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in PAGES if PAGES[n].scoped))
+def test_oscar_from_another_school_gets_404_for_any_oakfield_object(client, world, name):
+    client.force_login(world["oscar"])
+    url = reverse(name, kwargs=PAGES[name].kwargs(world))
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_pages_open_without_signing_in(client, db, name):
+    kwargs = {"uidb64": "MQ", "token": "set-password"} if name == "password_reset_confirm" else {}
+    response = client.get(reverse(name, kwargs=kwargs))
+    assert response.status_code in (200, 302, 405)
+    assert response.status_code < 500
+
+
+def test_the_admin_sends_a_non_staff_user_to_its_own_sign_in(client, world):
+    client.force_login(world["dana"])
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

@@ -1,0 +1,65 @@
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+
+@pytest.mark.parametrize(
+    ("username", "home"),
+    [
+        ("sam", "visits:mine"),
+        ("dana", "visits:queue"),
+        ("hugh", "visits:queue"),
+        ("olive", "tracking:board"),
+        ("max", "tracking:escalations"),
+    ],
+)
+def test_each_role_lands_on_its_own_home_after_signing_in(
+    client, sam, dana, hugh, olive, max, username, home
+):
+    response = client.post(
+        reverse("login"), {"username": username, "password": "correct-horse-battery"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse(home)
+    assert response.status_code == 200
+
+
+def test_dana_lands_on_her_queue_which_shows_a_helpful_empty_state(client, dana):
+    response = client.post(
+        reverse("login"), {"username": "dana", "password": "correct-horse-battery"}, follow=True
+    )
+    assert "Nothing is waiting for you" in response.content.decode()
+
+
+def test_a_wrong_password_shows_a_clear_message_and_signs_nobody_in(client, dana):
+    response = client.post(reverse("login"), {"username": "dana", "password": "wrong-password"})
+    assert response.status_code == 200
+    assert "enter a correct username and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_user_with_no_school_is_told_so_calmly(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="newcomer"))
+    response = client.get(reverse("home"))
+    assert response.status_code == 403
+    assert "not part of a school yet" in response.content.decode()
+
+
+def test_a_password_reset_emails_a_link_and_no_child_data(client, dana, pupil):
+    client.post(reverse("password_reset"), {"email": dana.email})
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    assert "/accounts/password-reset/" in body
+    assert pupil.last_name not in body
+
+
+def test_signed_in_pages_are_never_cached(signed_in, dana):
+    response = signed_in(dana).get(reverse("visits:queue"))
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_missing_page_is_a_calm_404_without_a_stack_trace(signed_in, dana):
+    response = signed_in(dana).get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Traceback" not in response.content.decode()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "visits"
+
+urlpatterns = [
+    path("", views.my_visits, name="mine"),
+    path("queue/", views.queue, name="queue"),
+]

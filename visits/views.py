@@ -1,0 +1,21 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from schools.selectors import schools_requiring
+
+
+@login_required
+@require_GET
+def my_visits(request):
+    """Staff home: my visits, grouped by what needs doing next."""
+    schools = schools_requiring(request.user, "request_visits")
+    return render(request, "visits/my_visits.html", {"schools": schools})
+
+
+@login_required
+@require_GET
+def queue(request):
+    """DSL / Head home: the visits waiting for authorisation, oldest first."""
+    schools = schools_requiring(request.user, "authorise_visits")
+    return render(request, "visits/queue.html", {"schools": schools})
