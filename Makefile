@@ -32,6 +32,7 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 check: venv
+	@mkdir -p var
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 

@@ -37,6 +37,14 @@ class Trust(models.Model):
         return self.name
 
 
+def evening_default() -> datetime.time:
+    return datetime.time(18, 0)
+
+
+def morning_default() -> datetime.time:
+    return datetime.time(8, 0)
+
+
 class School(models.Model):
     """A school and its policy settings (the bold numbers of POLICY.md, editable per school)."""
 
@@ -65,8 +73,8 @@ class School(models.Model):
         default=2, help_text="Calls the office retries before the manager is alerted."
     )
     # R-REQ-4: evening visits.
-    evening_starts_at = models.TimeField(default=datetime.time(18, 0))
-    morning_starts_at = models.TimeField(default=datetime.time(8, 0))
+    evening_starts_at = models.TimeField(default=evening_default)
+    morning_starts_at = models.TimeField(default=morning_default)
     # R-REC-3: the record is due within this many hours of return.
     record_deadline_hours = models.PositiveSmallIntegerField(default=24)
     # R-RA-8: an assessment older than this is re-confirmed at sign-out.

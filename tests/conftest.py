@@ -23,6 +23,18 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _celery_runs_tasks_in_process():
+    """Tasks run in the test's own process; tests/tracking/test_real_worker.py turns this off
+    to prove the same tasks on a real worker and Redis."""
+    from config.celery_app import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
 @pytest.fixture
 def trust(db):
     return Trust.objects.create(name="Aire Valley Learning Trust")

@@ -75,3 +75,55 @@ class PupilFactory(DjangoModelFactory):
     last_name = "Jones"
     date_of_birth = datetime.date(2017, 3, 14)
     year_group = "4"
+
+
+def visit_draft(
+    requester: User,
+    pupil: Pupil,
+    visitors: list[User],
+    *,
+    start: datetime.datetime | None = None,
+    minutes: int = 60,
+    **data,
+):
+    """A draft visit requested by `requester`, through the service, starting tomorrow at 10:00
+    (school time) unless told otherwise."""
+    from django.utils import timezone
+
+    from visits import services
+    from visits.models import Visitor
+
+    if start is None:
+        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+        start = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(10, 0)))
+    fields = {
+        "reason": "attendance",
+        "purpose": "Check on welfare after ten days' absence.",
+        "planned_start": start,
+        "planned_end": start + datetime.timedelta(minutes=minutes),
+        "planned_return": start + datetime.timedelta(minutes=minutes + 30),
+        **data,
+    }
+    roles = [Visitor.RoleOnVisit.LEAD] + [Visitor.RoleOnVisit.SECOND] * (len(visitors) - 1)
+    return services.visit_draft_save(
+        actor=requester,
+        school=pupil.school,
+        data=fields,
+        pupils=[pupil],
+        visitors=list(zip(visitors, roles, strict=True)),
+    )
+
+
+def assessment_for(visit, assessor: User, *, risk: str = "low"):
+    """A risk assessment on the visit (R-RA-1), as the risk assessment service records it."""
+    from django.utils import timezone
+
+    from riskassess.models import RiskAssessment
+
+    return RiskAssessment.objects.create(
+        visit=visit,
+        kind="doorstep" if visit.kind == "doorstep" else "standard",
+        assessor=assessor,
+        confirmed_at=timezone.now(),
+        overall_risk=risk,
+    )

@@ -36,7 +36,10 @@ def test_every_url_pattern_is_named_and_has_an_access_entry():
 
 @pytest.fixture
 def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
+    from tests.factories import visit_draft
+
     return {
+        "visit": visit_draft(sam, pupil, [sam, tess]),
         "sam": sam,
         "tess": tess,
         "dana": dana,

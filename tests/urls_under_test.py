@@ -35,6 +35,12 @@ PAGES: dict[str, Page] = {
     "home": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
     "visits:mine": Page(allowed=("sam", "dana", "hugh"), forbidden=("olive", "max")),
     "visits:queue": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
+    "visits:detail": Page(
+        allowed=("sam", "tess", "dana", "hugh"),
+        forbidden=("olive", "max"),
+        kwargs=lambda world: {"pk": world["visit"].pk},
+        scoped=True,
+    ),
     "tracking:board": Page(allowed=("olive", "dana", "max"), forbidden=("sam",)),
     "tracking:escalations": Page(allowed=("max", "dana"), forbidden=("sam", "olive")),
     "schools:pupil_list": Page(allowed=("sam", "dana"), forbidden=("olive", "max")),

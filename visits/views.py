@@ -4,6 +4,8 @@ from django.views.decorators.http import require_GET
 
 from schools.selectors import schools_requiring
 
+from . import selectors
+
 
 @login_required
 @require_GET
@@ -19,3 +21,15 @@ def queue(request):
     """DSL / Head home: the visits waiting for authorisation, oldest first."""
     schools = schools_requiring(request.user, "authorise_visits")
     return render(request, "visits/queue.html", {"schools": schools})
+
+
+@login_required
+@require_GET
+def detail(request, pk: int):
+    """Everything about a visit, and its timeline from the audit trail."""
+    visit = selectors.visit_get(user=request.user, pk=pk)
+    return render(
+        request,
+        "visits/detail.html",
+        {"visit": visit, "timeline": selectors.visit_timeline(visit=visit)},
+    )

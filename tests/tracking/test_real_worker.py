@@ -17,6 +17,13 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _tasks_go_to_the_broker():
+    from config.celery_app import app
+
+    app.conf.task_always_eager = False
+
+
 def test_a_real_worker_on_redis_runs_a_task_sent_to_it():
     queue = unique_queue()
     with celery_process("worker", "--pool=solo", "-Q", queue, CELERY_QUEUE=queue):
