@@ -5,8 +5,8 @@ No child's name, date of birth or address goes in an email: a link, staff names 
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.template.exceptions import TemplateDoesNotExist
+from django.template.loader import render_to_string
 
 
 def email_render(name: str, context: dict) -> tuple[str, str, str | None]:
