@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-li
 PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-postgres lint format check system-deps venv migrate seed deploy-check clean
+.PHONY: run test test-postgres lint format check system-deps venv migrate seed deploy-check bench clean
 
 run: venv system-deps migrate ## Set up, load demo data and serve web + worker + beat on :8000
 	$(PY) manage.py seed_demo
@@ -62,6 +62,9 @@ system-deps: ## Install WeasyPrint's Debian packages and fonts if any is missing
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+bench: venv system-deps ## Run every benchmark in bench/ and rewrite bench/RESULTS.md
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -112,8 +112,6 @@ def pupil(household):
 def signed_in(client):
     """`signed_in(dana)` → a test client with Dana signed in."""
 
-    def sign_in(user):
-        client.force_login(user)
-        return client
+    from .auth import sign_in
 
-    return sign_in
+    return lambda user: sign_in(client, user)

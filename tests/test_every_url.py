@@ -3,6 +3,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from .auth import sign_in
 from .urls_under_test import ADMIN_NAMESPACE, PAGES, PUBLIC
 
 
@@ -65,7 +66,7 @@ def test_each_allowed_role_can_open_the_page(client, world, name):
     page = PAGES[name]
     url = reverse(name, kwargs=page.kwargs(world))
     for username in page.allowed:
-        client.force_login(world[username])
+        sign_in(client, world[username])
         response = client.get(url)
         assert response.status_code in (200, 302), f"{username} should reach {name}"
         assert response.status_code != 403
@@ -76,13 +77,13 @@ def test_a_role_without_the_permission_gets_403(client, world, name):
     page = PAGES[name]
     url = reverse(name, kwargs=page.kwargs(world))
     for username in page.forbidden:
-        client.force_login(world[username])
+        sign_in(client, world[username])
         assert client.get(url).status_code == 403, f"{username} must not reach {name}"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in PAGES if PAGES[n].scoped))
 def test_oscar_from_another_school_gets_404_for_any_oakfield_object(client, world, name):
-    client.force_login(world["oscar"])
+    sign_in(client, world["oscar"])
     url = reverse(name, kwargs=PAGES[name].kwargs(world))
     assert client.get(url).status_code == 404
 
@@ -96,7 +97,7 @@ def test_public_pages_open_without_signing_in(client, db, name):
 
 
 def test_the_admin_sends_a_non_staff_user_to_its_own_sign_in(client, world):
-    client.force_login(world["dana"])
+    sign_in(client, world["dana"])
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]

@@ -38,9 +38,10 @@ def test_a_wrong_password_shows_a_clear_message_and_signs_nobody_in(client, dana
 
 
 def test_a_user_with_no_school_is_told_so_calmly(client, db):
+    from tests.auth import sign_in
     from tests.factories import UserFactory
 
-    client.force_login(UserFactory(username="newcomer"))
+    sign_in(client, UserFactory(username="newcomer"))
     response = client.get(reverse("home"))
     assert response.status_code == 403
     assert "not part of a school yet" in response.content.decode()

@@ -1,0 +1,57 @@
+"""Run every benchmark in bench/ and assemble bench/RESULTS.md with the machine it ran on."""
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+
+
+def machine() -> str:
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        total_kb = int(meminfo.read_text().split()[1])
+        memory = f", {total_kb / 1024 / 1024:.1f} GiB memory"
+    cpu = platform.processor() or platform.machine()
+    for line in (
+        Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    ):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    python = platform.python_version()
+    return f"{os.cpu_count()} cores ({cpu}){memory}, {platform.platform()}, Python {python}"
+
+
+def main() -> int:
+    scripts = sorted(p for p in BENCH.glob("*.py") if p.name != "run.py")
+    failed = []
+    for script in scripts:
+        print(f"== {script.name}", flush=True)
+        if subprocess.run([sys.executable, str(script)], cwd=ROOT).returncode != 0:  # noqa: S603
+            failed.append(script.name)
+    sections = [
+        "# Benchmark results",
+        "",
+        f"Run by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.",
+        "",
+    ]
+    for script in scripts:
+        result = BENCH / "results" / f"{script.stem}.md"
+        sections.append(
+            result.read_text() if result.exists() else f"## {script.stem}\n\nNo result.\n"
+        )
+    (BENCH / "RESULTS.md").write_text("\n".join(sections))
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
