@@ -39,6 +39,14 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    # Issue #7: two-factor sign-in (TOTP + backup codes), lockout, Content Security Policy.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "two_factor",
+    "axes",
+    "csp",
+    "config.apps.HomewardConfig",
     "schools",
     "visits",
     "riskassess",
@@ -54,10 +62,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.NoStoreForSignedInMiddleware",
+    "config.middleware.SessionAbsoluteLimitMiddleware",
+    "config.middleware.TwoFactorRequiredMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -92,6 +105,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "schools.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user or address before any password is checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -149,16 +164,17 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions and cookies.
+# Sessions and cookies. PRODUCTION=true makes every secure default the default (README.md).
+PRODUCTION = env.bool("PRODUCTION", default=False)
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SECURE_COOKIES = env.bool("SECURE_COOKIES", default=False)
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=PRODUCTION)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS >= 31536000)
 SECURE_PROXY_SSL_HEADER = (
@@ -222,4 +238,52 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Security and data protection (issue #7; docs/operations.md).
+# A signed-in session ends after SESSION_COOKIE_AGE idle (above) or this long after sign-in,
+# whichever comes first (config.middleware.SessionAbsoluteLimitMiddleware).
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
+CSRF_COOKIE_HTTPONLY = True
+
+# Two-factor sign-in: TOTP (an authenticator app) with printed backup codes. Who must use it is
+# config.security.two_factor_required; there is no "skip" and no self-service "disable".
+TWO_FACTOR_LOGIN_TIMEOUT = 600
+TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never "remember this browser": every sign-in asks
+OTP_TOTP_ISSUER = "Homeward"
+OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp slows repeated wrong codes down exponentially
+
+# Lockout (django-axes): 5 failures for one username within 15 minutes lock that username; an
+# address (a school's whole network sits behind one) is locked after AXES_ADDRESS_FAILURE_LIMIT.
+# The message is the same whether or not the account exists (templates/registration/locked_out).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "config.lockout.HomewardAxesHandler"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "config.lockout.username_of_attempt"
+AXES_SENSITIVE_PARAMETERS = ["auth-password", "password", "token-otp_token", "backup-otp_token"]
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=1 if SECURE_PROXY_SSL_HEADER else 0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if SECURE_PROXY_SSL_HEADER else ["REMOTE_ADDR"]
+)
+
+# Content Security Policy (django-csp): nothing inline, nothing from another origin. htmx is
+# configured to match in templates/base.html (meta htmx-config: no indicator <style>, no eval).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Bootstrap draws its icons (select arrows, the menu button) as data: SVG images.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }

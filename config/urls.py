@@ -1,19 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from schools.views import home
 
-from . import views
+from . import signin, views
 
 auth_patterns = [
-    path(
-        "sign-in/",
-        auth_views.LoginView.as_view(
-            template_name="registration/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    # Username and password, then the authenticator app's code (issue #7).
+    path("sign-in/", signin.SignInView.as_view(), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
@@ -39,6 +35,17 @@ auth_patterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "password/changed/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("two-factor/", signin.urls),
 ]
 
 urlpatterns = [
@@ -47,6 +54,12 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("tracking/", include("tracking.urls")),
     path("directory/", include("schools.urls")),
+    # The admin signs in through Homeward's two-factor sign-in, never its own password-only form.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True),
+        name="admin_login",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

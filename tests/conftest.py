@@ -115,3 +115,11 @@ def signed_in(client):
     from .auth import sign_in
 
     return lambda user: sign_in(client, user)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, signed in the Homeward way (with a second factor)."""
+    from .auth import sign_in
+
+    return sign_in(client, admin_user)

@@ -46,4 +46,7 @@ def test_seed_demo_has_siblings_risk_flags_and_households_short_of_numbers(db):
 
 def test_demo_dana_can_sign_in_with_the_printed_password(client, db):
     call_command("seed_demo")
-    assert client.login(username="dana", password="homeward-demo-2026")
+    from tests.auth import sign_in_with_password
+
+    sign_in_with_password(client, "dana", "homeward-demo-2026")
+    assert "_auth_user_id" in client.session

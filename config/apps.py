@@ -1,0 +1,23 @@
+import time
+
+from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
+
+
+class HomewardConfig(AppConfig):
+    """Project-wide wiring that belongs to no app: the sign-in stamp of the session limit."""
+
+    name = "config"
+    label = "homeward_config"
+    verbose_name = "Homeward"
+
+    def ready(self):
+        user_logged_in.connect(stamp_sign_in, dispatch_uid="homeward_stamp_sign_in")
+
+
+def stamp_sign_in(sender, request, user, **kwargs):
+    """Start the absolute session period (config.middleware.SessionAbsoluteLimitMiddleware)."""
+    from .security import SIGNED_IN_AT_SESSION_KEY
+
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT_SESSION_KEY] = time.time()

@@ -1,0 +1,30 @@
+"""Who must sign in with a second factor, and the session plumbing the middleware uses.
+
+DfE cyber security standards: multi-factor authentication for anyone with access to sensitive
+data. In Homeward that is everyone who reads records, concerns or escalation briefings (DSLs,
+deputies, Headteachers, managers, trust leads), anyone who can open the admin, and everyone at
+a school that turned on "require two-factor for all".
+"""
+
+from django.db.models import Q
+
+from schools.models import Membership, Role, TrustRole
+
+TWO_FACTOR_ROLES = (Role.DSL, Role.DEPUTY_DSL, Role.HEAD, Role.MANAGER)
+
+# Where the session records when its user signed in (the absolute limit counts from here).
+SIGNED_IN_AT_SESSION_KEY = "homeward_signed_in_at"
+
+
+def two_factor_required(user) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    if TrustRole.objects.filter(user=user).exists():
+        return True
+    return (
+        Membership.objects.filter(user=user)
+        .filter(Q(role__in=TWO_FACTOR_ROLES) | Q(school__require_two_factor_for_all=True))
+        .exists()
+    )

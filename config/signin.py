@@ -1,0 +1,38 @@
+"""Sign-in with a second factor (django-two-factor-auth), in Homeward's own templates.
+
+The login wizard: username and password, then the six-digit code from the authenticator app
+(or a backup code). Users who must use two-factor but have not set it up are sent to the set-up
+page by config.middleware.TwoFactorRequiredMiddleware after the first step.
+"""
+
+from django.urls import include, path
+from two_factor import views as two_factor_views
+
+
+class SignInView(two_factor_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class SetUpView(two_factor_views.SetupView):
+    template_name = "two_factor/core/setup.html"
+
+
+two_factor_patterns = (
+    [
+        path("", two_factor_views.ProfileView.as_view(), name="profile"),
+        path("set-up/", SetUpView.as_view(), name="setup"),
+        path("set-up/qr-code/", two_factor_views.QRGeneratorView.as_view(), name="qr"),
+        path(
+            "set-up/done/", two_factor_views.SetupCompleteView.as_view(), name="setup_complete"
+        ),
+        path(
+            "backup-codes/", two_factor_views.BackupTokensView.as_view(), name="backup_tokens"
+        ),
+        # No "disable" page: nobody turns their own second factor off. An administrator
+        # resets a lost phone by deleting the device in the admin (docs/operations.md).
+    ],
+    "two_factor",
+)
+
+urls = include(two_factor_patterns)
