@@ -287,3 +287,4 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # sign-in successes are in axes' AccessLog

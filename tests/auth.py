@@ -13,10 +13,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 def authenticator_for(user) -> TOTPDevice:
-    """The user's authenticator app, made on first use."""
+    """The user's authenticator app, made on first use (django-two-factor-auth asks for the
+    code of the device named "default")."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+        device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
     return device
 
 

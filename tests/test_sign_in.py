@@ -1,37 +1,55 @@
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django_otp.oath import totp
+
+from tests.auth import authenticator_for, sign_in_with_password
+
+PASSWORD = "correct-horse-battery"
+
+
+def sign_in_as_a_person(client, user, *, with_code: bool):
+    """Username and password; then, for someone with an authenticator app, its current code."""
+    response = sign_in_with_password(client, user.username, PASSWORD)
+    if with_code:
+        assert b'name="token-otp_token"' in response.content, "the page asks for the app's code"
+        device = authenticator_for(user)
+        response = client.post(
+            reverse("login"),
+            {"sign_in_view-current_step": "token", "token-otp_token": f"{totp(device.bin_key):06d}"},
+        )
+    return client.get(response["Location"], follow=True) if response.status_code == 302 else None
 
 
 @pytest.mark.parametrize(
-    ("username", "home"),
+    ("username", "home", "second_factor"),
     [
-        ("sam", "visits:mine"),
-        ("dana", "visits:queue"),
-        ("hugh", "visits:queue"),
-        ("olive", "tracking:board"),
-        ("max", "tracking:escalations"),
+        ("sam", "visits:mine", False),
+        ("dana", "visits:queue", True),
+        ("hugh", "visits:queue", True),
+        ("olive", "tracking:board", False),
+        ("max", "tracking:escalations", True),
     ],
 )
 def test_each_role_lands_on_its_own_home_after_signing_in(
-    client, sam, dana, hugh, olive, max, username, home
+    client, sam, dana, hugh, olive, max, username, home, second_factor
 ):
-    response = client.post(
-        reverse("login"), {"username": username, "password": "correct-horse-battery"}, follow=True
-    )
+    user = {"sam": sam, "dana": dana, "hugh": hugh, "olive": olive, "max": max}[username]
+    if second_factor:
+        authenticator_for(user)  # DSLs, Heads and managers sign in with their app's code
+    response = sign_in_as_a_person(client, user, with_code=second_factor)
     assert response.redirect_chain[-1][0] == reverse(home)
     assert response.status_code == 200
 
 
 def test_dana_lands_on_her_queue_which_shows_a_helpful_empty_state(client, dana):
-    response = client.post(
-        reverse("login"), {"username": "dana", "password": "correct-horse-battery"}, follow=True
-    )
+    authenticator_for(dana)
+    response = sign_in_as_a_person(client, dana, with_code=True)
     assert "Nothing is waiting for you" in response.content.decode()
 
 
 def test_a_wrong_password_shows_a_clear_message_and_signs_nobody_in(client, dana):
-    response = client.post(reverse("login"), {"username": "dana", "password": "wrong-password"})
+    response = sign_in_with_password(client, "dana", "wrong-password")
     assert response.status_code == 200
     assert "enter a correct username and password" in response.content.decode()
     assert "_auth_user_id" not in client.session

@@ -26,6 +26,7 @@ PUBLIC = {
     "password_reset_confirm": "the link from the email carries its own token",
     "password_reset_complete": "the 'password changed' page",
     "healthz": "the load balancer's health check; says nothing about any school",
+    "admin_login": "sends the admin's own sign-in to Homeward's two-factor sign-in",
 }
 
 # Django's admin checks is_staff itself and sends everyone else to its own sign-in.
@@ -56,4 +57,13 @@ PAGES: dict[str, Page] = {
         kwargs=lambda world: {"pk": world["household"].pk},
         scoped=True,
     ),
+    # Everyone's own account (issue #7): no role needed, but signed in.
+    "password_change": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
+    "password_change_done": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
+    "two_factor:profile": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
+    "two_factor:setup": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
+    "two_factor:setup_complete": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
+    "two_factor:backup_tokens": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
+    # The QR code exists only while a set-up is in progress: tests/test_security_two_factor.py.
+    "two_factor:qr": Page(allowed=(), forbidden=()),
 }
