@@ -6,10 +6,9 @@ AXES_ADDRESS_FAILURE_LIMIT. Both within AXES_COOLOFF_TIME, and both answered wit
 whether or not the account exists.
 """
 
+from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.db.models import Sum
-
-from axes.handlers.database import AxesDatabaseHandler
 
 
 def username_of_attempt(request, credentials) -> str | None:

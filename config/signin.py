@@ -23,12 +23,8 @@ two_factor_patterns = (
         path("", two_factor_views.ProfileView.as_view(), name="profile"),
         path("set-up/", SetUpView.as_view(), name="setup"),
         path("set-up/qr-code/", two_factor_views.QRGeneratorView.as_view(), name="qr"),
-        path(
-            "set-up/done/", two_factor_views.SetupCompleteView.as_view(), name="setup_complete"
-        ),
-        path(
-            "backup-codes/", two_factor_views.BackupTokensView.as_view(), name="backup_tokens"
-        ),
+        path("set-up/done/", two_factor_views.SetupCompleteView.as_view(), name="setup_complete"),
+        path("backup-codes/", two_factor_views.BackupTokensView.as_view(), name="backup_tokens"),
         # No "disable" page: nobody turns their own second factor off. An administrator
         # resets a lost phone by deleting the device in the admin (docs/operations.md).
     ],

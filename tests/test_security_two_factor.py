@@ -25,9 +25,7 @@ def code_for(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key):06d}"
 
 
-def test_a_dsl_without_an_authenticator_app_is_sent_to_set_one_up_after_her_password(
-    client, dana
-):
+def test_a_dsl_without_an_authenticator_app_is_sent_to_set_one_up_after_her_password(client, dana):
     response = sign_in_with_password(client, "dana", PASSWORD)
     response = client.get(response["Location"])
     assert response.status_code == 302
@@ -72,9 +70,7 @@ def test_setting_up_the_app_verifies_the_session_and_opens_dana_s_queue(client, 
     assert qr["Content-Type"].startswith("image/svg+xml")
     secret = client.session["django_two_factor-qr_secret_key"]
     code = f"{totp(b32decode(secret)):06d}"
-    response = client.post(
-        url, {"set_up_view-current_step": "generator", "generator-token": code}
-    )
+    response = client.post(url, {"set_up_view-current_step": "generator", "generator-token": code})
     assert response.status_code == 302
     assert response["Location"] == reverse("two_factor:setup_complete")
     assert TOTPDevice.objects.filter(user=dana, confirmed=True, name="default").exists()
@@ -126,7 +122,9 @@ def test_a_backup_code_signs_her_in_once(client, dana):
     for attempt in ("first", "second"):
         client.logout()
         sign_in_with_password(client, "dana", PASSWORD)
-        client.post(reverse("login"), {"sign_in_view-current_step": "token", "wizard_goto_step": "backup"})
+        client.post(
+            reverse("login"), {"sign_in_view-current_step": "token", "wizard_goto_step": "backup"}
+        )
         response = client.post(
             reverse("login"),
             {"sign_in_view-current_step": "backup", "backup-otp_token": "abcd1234"},

@@ -16,7 +16,10 @@ def sign_in_as_a_person(client, user, *, with_code: bool):
         device = authenticator_for(user)
         response = client.post(
             reverse("login"),
-            {"sign_in_view-current_step": "token", "token-otp_token": f"{totp(device.bin_key):06d}"},
+            {
+                "sign_in_view-current_step": "token",
+                "token-otp_token": f"{totp(device.bin_key):06d}",
+            },
         )
     return client.get(response["Location"], follow=True) if response.status_code == 302 else None
 
