@@ -12,6 +12,8 @@ class HomewardConfig(AppConfig):
     verbose_name = "Homeward"
 
     def ready(self):
+        from . import checks  # noqa: F401  (registers the security system checks)
+
         user_logged_in.connect(stamp_sign_in, dispatch_uid="homeward_stamp_sign_in")
 
 

@@ -1,0 +1,82 @@
+"""System checks that keep issue #7's protections switched on. `manage.py check` runs them, and
+`make deploy-check` (check --deploy --fail-level WARNING) fails on any of them."""
+
+from django.conf import settings
+from django.core import checks
+
+UNSAFE = ("'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "*", "data:", "http:", "https:")
+
+REQUIRED_MIDDLEWARE = (
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.middleware.SessionAbsoluteLimitMiddleware",
+    "config.middleware.TwoFactorRequiredMiddleware",
+    "config.middleware.NoStoreForSignedInMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+)
+
+
+@checks.register(checks.Tags.security)
+def content_security_policy_is_strict(app_configs, **kwargs):
+    directives = getattr(settings, "CONTENT_SECURITY_POLICY", {}).get("DIRECTIVES", {})
+    errors = []
+    for name in ("default-src", "script-src", "style-src"):
+        sources = directives.get(name)
+        if not sources:
+            errors.append(checks.Error(f"The CSP has no {name}.", id="homeward.E001"))
+        elif any(source in UNSAFE for source in sources):
+            errors.append(
+                checks.Error(
+                    f"The CSP's {name} allows {sorted(set(sources) & set(UNSAFE))}: pages carry "
+                    "children's data and must run no inline or foreign script or style.",
+                    id="homeward.E001",
+                )
+            )
+    if directives.get("frame-ancestors") != ["'none'"]:
+        errors.append(checks.Error("The CSP must set frame-ancestors 'none'.", id="homeward.E001"))
+    return errors
+
+
+@checks.register(checks.Tags.security)
+def protections_are_installed(app_configs, **kwargs):
+    errors = []
+    missing = [m for m in REQUIRED_MIDDLEWARE if m not in settings.MIDDLEWARE]
+    if missing:
+        errors.append(checks.Error(f"Missing middleware: {missing}.", id="homeward.E002"))
+    elif settings.MIDDLEWARE.index(
+        "django_otp.middleware.OTPMiddleware"
+    ) < settings.MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware"):
+        errors.append(
+            checks.Error(
+                "OTPMiddleware must come after AuthenticationMiddleware.", id="homeward.E002"
+            )
+        )
+    if settings.AUTHENTICATION_BACKENDS[0] != "axes.backends.AxesStandaloneBackend":
+        errors.append(
+            checks.Error(
+                "axes.backends.AxesStandaloneBackend must be the first authentication backend.",
+                id="homeward.E003",
+            )
+        )
+    return errors
+
+
+@checks.register(checks.Tags.security)
+def sessions_are_short(app_configs, **kwargs):
+    warnings = []
+    if settings.SESSION_COOKIE_AGE > 30 * 60 or not settings.SESSION_SAVE_EVERY_REQUEST:
+        warnings.append(
+            checks.Warning("Sessions should end after at most 30 idle minutes.", id="homeward.W004")
+        )
+    if settings.SESSION_ABSOLUTE_SECONDS > 12 * 60 * 60:
+        warnings.append(
+            checks.Warning(
+                "Sessions should end at most 12 hours after sign-in.", id="homeward.W004"
+            )
+        )
+    if settings.AXES_FAILURE_LIMIT > 5:
+        warnings.append(
+            checks.Warning("Lock a username after at most 5 failed sign-ins.", id="homeward.W005")
+        )
+    return warnings
