@@ -54,6 +54,7 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("tracking/", include("tracking.urls")),
     path("directory/", include("schools.urls")),
+    path("audit/", include("records.audit_urls")),
     # The admin signs in through Homeward's two-factor sign-in, never its own password-only form.
     path(
         "admin/login/",

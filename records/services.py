@@ -43,3 +43,25 @@ def _jsonable(value):
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def audit_read(*, actor, obj: models.Model, what: str, school=None) -> AuditEvent:
+    """Record that `actor` opened `what` about `obj`: a visit, a pupil's page, a record, a concern,
+    an assessment narrative, or a PDF ("pdf", R-SEC-3). Reads are audited like changes (R-SEC-2),
+    as event type `read.<what>`; the school is the object's own unless given."""
+    return audit_event_create(
+        actor=actor,
+        school=school if school is not None else _school_of(obj),
+        obj=obj,
+        event_type=f"read.{what}",
+    )
+
+
+def _school_of(obj: models.Model):
+    for path in ("school", "visit.school", "household.school"):
+        value = obj
+        for part in path.split("."):
+            value = getattr(value, part, None)
+        if value is not None:
+            return value
+    return None

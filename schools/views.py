@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from records.services import audit_read
+
 from . import selectors
 
 
@@ -33,6 +35,7 @@ def pupil_list(request):
 @require_GET
 def pupil_detail(request, pk: int):
     pupil = selectors.pupil_get(user=request.user, pk=pk)
+    audit_read(actor=request.user, obj=pupil, what="pupil")  # R-SEC-2: reads are audited too
     return render(request, "schools/pupil_detail.html", {"pupil": pupil})
 
 

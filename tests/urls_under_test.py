@@ -66,4 +66,6 @@ PAGES: dict[str, Page] = {
     "two_factor:backup_tokens": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
     # The QR code exists only while a set-up is in progress: tests/test_security_two_factor.py.
     "two_factor:qr": Page(allowed=(), forbidden=()),
+    # The audit search (R-SEC-2): DSLs, Heads and trust leads, never staff, office or managers.
+    "audit:search": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
 }

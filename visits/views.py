@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from records.services import audit_read
 from schools.selectors import schools_requiring
 
 from . import selectors
@@ -28,6 +29,7 @@ def queue(request):
 def detail(request, pk: int):
     """Everything about a visit, and its timeline from the audit trail."""
     visit = selectors.visit_get(user=request.user, pk=pk)
+    audit_read(actor=request.user, obj=visit, what="visit")  # R-SEC-2: reads are audited too
     return render(
         request,
         "visits/detail.html",

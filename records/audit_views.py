@@ -1,0 +1,66 @@
+"""The audit search page: who did or read what, when (R-SEC-2). For DSLs, Heads and trust
+leads, across the schools where they may read records."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from . import audit_selectors as selectors
+from .audit_forms import AuditSearchForm
+
+PER_PAGE = 50
+
+
+@login_required
+@require_GET
+def search(request):
+    selectors.audit_schools(user=request.user)  # 403 before anything else for other roles
+    form = AuditSearchForm(
+        request.GET or None,
+        people=selectors.audit_people(user=request.user),
+        kinds=selectors.audit_kinds(user=request.user),
+    )
+    events = None
+    if form.is_bound and form.is_valid():
+        filters = dict(form.cleaned_data)
+        search = filters.pop("pupil").strip()
+        pupils = (
+            selectors.audit_pupils_matching(user=request.user, search=search) if search else None
+        )
+        events = selectors.audit_events_search(user=request.user, pupils=pupils, **filters)
+    elif not form.is_bound:
+        events = selectors.audit_events_search(user=request.user)
+    page = (
+        Paginator(events, PER_PAGE).get_page(request.GET.get("page"))
+        if events is not None
+        else None
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "records/audit_search.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [(event, _changes(event.changes)) for event in page] if page else [],
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _changes(changes) -> list[tuple[str, str]]:
+    """An event's changes as (field, "old → new") for people to read."""
+    if not isinstance(changes, dict):
+        return [("", str(changes))]
+    shown = []
+    for field, value in changes.items():
+        if isinstance(value, list) and len(value) == 2:
+            value = f"{_blank(value[0])} → {_blank(value[1])}"
+        shown.append((field, _blank(value)))
+    return shown
+
+
+def _blank(value) -> str:
+    return "(empty)" if value in (None, "") else str(value)
