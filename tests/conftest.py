@@ -123,3 +123,7 @@ def admin_client(client, admin_user):
     from .auth import sign_in
 
     return sign_in(client, admin_user)
+
+
+# Every email, SMS and log line of every test is scanned for children's details (issue #7).
+from .leaks import pytest_runtest_setup, pytest_runtest_teardown  # noqa: E402, F401
