@@ -288,3 +288,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # sign-in successes are in axes' AccessLog
+
+# Retention (IRMS toolkit; `manage.py retention_review` lists, never deletes). Child protection
+# records: date of birth + 25 years (fixed). Tracking data about staff: this many days.
+RETENTION_STAFF_TRACKING_DAYS = env.int("RETENTION_STAFF_TRACKING_DAYS", default=365)

@@ -1,0 +1,113 @@
+"""Retention (issue #7, IRMS toolkit): `manage.py retention_review` lists child protection records
+at date of birth + 25 years and staff tracking data after a configurable period, for a DSL to
+decide. It never deletes anything, and it names no child."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from records.models import AuditEvent
+from tests.factories import PupilFactory, visit_draft
+from visits.models import Visit
+
+
+def review(*args) -> str:
+    out = StringIO()
+    call_command("retention_review", *args, stdout=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model is not AuditEvent
+    }
+
+
+@pytest.fixture
+def grown_up(household):
+    """A pupil with a child protection record, born 14/03/2000: due for review on 14/03/2025."""
+    return PupilFactory(
+        household=household,
+        first_name="Imogen",
+        last_name="Cartwright",
+        upn="A123456789012",
+        date_of_birth=datetime.date(2000, 3, 14),
+        child_protection=True,
+    )
+
+
+def test_child_protection_records_are_due_at_date_of_birth_plus_25_years(grown_up, pupil):
+    assert f"pupil #{grown_up.pk}" not in review("--as-of", "13/03/2025")
+    listed = review("--as-of", "14/03/2025")
+    assert f"pupil #{grown_up.pk}, UPN A123456789012, review due 14/03/2025" in listed
+    assert f"pupil #{pupil.pk}" not in listed, "not a child protection record, and too young"
+
+
+def test_a_pupil_without_a_child_protection_record_is_not_listed_at_25(household):
+    older = PupilFactory(household=household, date_of_birth=datetime.date(1990, 1, 1))
+    assert f"pupil #{older.pk}" not in review("--as-of", "01/01/2026")
+
+
+def test_the_list_names_no_child(grown_up):
+    listed = review("--as-of", "01/01/2026")
+    assert "Imogen" not in listed and "Cartwright" not in listed
+    assert "12 Elm Grove" not in listed and "14/03/2000" not in listed
+
+
+def signed_out_and_back(visit: Visit, when: datetime.datetime) -> Visit:
+    Visit.objects.filter(pk=visit.pk).update(
+        signed_out_at=when, returned_at=when + datetime.timedelta(hours=1)
+    )
+    return visit
+
+
+def test_staff_tracking_data_is_due_after_the_configured_period(sam, tess, pupil, settings):
+    settings.RETENTION_STAFF_TRACKING_DAYS = 30
+    old = signed_out_and_back(
+        visit_draft(sam, pupil, [sam, tess]),
+        timezone.make_aware(datetime.datetime(2026, 1, 5, 10, 0)),
+    )
+    recent = signed_out_and_back(
+        visit_draft(sam, pupil, [sam, tess]),
+        timezone.make_aware(datetime.datetime(2026, 2, 20, 10, 0)),
+    )
+    never_out = visit_draft(sam, pupil, [sam, tess])
+    listed = review("--as-of", "01/03/2026")
+    assert f"visit #{old.pk}, ended 05/01/2026, 2 visitor(s)" in listed
+    assert f"visit #{recent.pk}" not in listed
+    assert f"visit #{never_out.pk}" not in listed
+    assert f"visit #{recent.pk}" in review("--as-of", "01/03/2026", "--staff-tracking-days", "5")
+
+
+def test_the_review_deletes_nothing_and_is_itself_audited(grown_up, sam, tess, pupil):
+    signed_out_and_back(
+        visit_draft(sam, pupil, [sam, tess]),
+        timezone.make_aware(datetime.datetime(2024, 1, 5, 10, 0)),
+    )
+    before = row_counts()
+    listed = review("--as-of", "01/03/2026")
+    assert "Nothing has been deleted" in listed
+    assert row_counts() == before
+    event = AuditEvent.objects.get(event_type="retention.reviewed")
+    assert event.changes == {
+        "as_of": "2026-03-01",
+        "child_protection_due": 1,
+        "staff_tracking_due": 1,
+    }
+
+
+def test_one_school_can_be_reviewed_on_its_own(grown_up, riverside):
+    assert f"pupil #{grown_up.pk}" not in review("--as-of", "01/01/2026", "--school", "900001")
+    with pytest.raises(CommandError, match="No school has the URN"):
+        review("--school", "000000")
+
+
+def test_a_bad_date_is_explained(db):
+    with pytest.raises(CommandError, match="not a date like 22/11/2026"):
+        review("--as-of", "31/02/2026")
