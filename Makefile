@@ -11,6 +11,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
 REDIS ?= redis://127.0.0.1:6379/0
 
 .PHONY: run test test-postgres lint format check system-deps venv migrate seed deploy-check bench clean
+.PHONY: backup restore
 
 run: venv system-deps migrate ## Set up, load demo data and serve web + worker + beat on :8000
 	$(PY) manage.py seed_demo
@@ -69,3 +70,21 @@ bench: venv system-deps ## Run every benchmark in bench/ and rewrite bench/RESUL
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+# Backups (docs/operations.md): the PostgreSQL database in DATABASE_URL (else PG_URL).
+BACKUP_DB ?= $(or $(DATABASE_URL),$(PG_URL))
+BACKUP_DIR ?= backups
+
+backup: ## A restorable copy of the database: $(BACKUP_DIR)/homeward-<UTC time>.dump (pg_dump -Fc)
+	@umask 077; mkdir -p "$(BACKUP_DIR)"; \
+	file="$(BACKUP_DIR)/homeward-$$(date -u +%Y%m%dT%H%M%SZ).dump"; \
+	pg_dump --format=custom --no-owner --no-privileges --file="$$file" --dbname="$(BACKUP_DB)" \
+	  && echo "Backup written: $$file (children's data: keep it encrypted, see docs/operations.md)"
+
+restore: ## make restore FILE=backups/homeward-….dump: the database becomes the backup (pg_restore)
+	@test -n "$(FILE)" || { echo "Say which backup: make restore FILE=backups/homeward-....dump"; exit 1; }
+	@test -f "$(FILE)" || { echo "No such backup file: $(FILE)"; exit 1; }
+	pg_restore --clean --if-exists --no-owner --no-privileges --exit-on-error --single-transaction \
+	  --dbname="$(BACKUP_DB)" "$(FILE)"
+	@echo "Restored $(FILE). Run 'make migrate' if the backup is older than this version of Homeward."
+
