@@ -1,0 +1,319 @@
+"""Bad input (issue #7): hypothesis throws random and hostile values (very long strings, HTML and
+script, SQL fragments, unicode, NUL bytes, ids of another school's objects) at every URL of the
+app — as a form POST with the fields its pages' forms carry, and as a GET with query strings —
+and proves: never a 500; no script stored or reflected unescaped; no write that crosses schools.
+
+The URLs come from the resolver (the same list as tests/test_every_url.py), so a URL added later
+is covered without touching this file. Random examples per URL: HOSTILE_EXAMPLES (default 8),
+after a deterministic sweep that puts each script payload in every field at once.
+"""
+
+import os
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+from django.apps import apps
+from django.db.models import F, ForeignKey, ManyToManyField, OneToOneField
+from django.urls import Resolver404, resolve, reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from records.models import AuditEvent
+from schools.models import Household, Pupil, Role, School
+from tests.auth import sign_in
+from tests.factories import ContactNumberFactory, HouseholdFactory, PupilFactory, person
+from tests.factories import visit_draft as make_visit
+from tests.test_every_url import _app_url_names, world  # noqa: F401  (world: the fixture)
+from tests.urls_under_test import PAGES, PUBLIC
+
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "8"))
+MARK = "hwxss"
+# What an unescaped payload looks like in a page. Escaped, each starts with &lt; or &quot;.
+UNESCAPED = (
+    re.compile(rf"<script>{MARK}"),
+    re.compile(rf"<img src=x onerror={MARK}"),
+    re.compile(rf"""(?:href|src|action)\s*=\s*["']?\s*javascript:{MARK}""", re.IGNORECASE),
+)
+HOSTILE_TEXT = [
+    f"<script>{MARK}()</script>",
+    f'"><img src=x onerror={MARK}()>',
+    f"javascript:{MARK}()",
+    "' OR '1'='1' --",
+    "1; DROP TABLE schools_pupil; --",
+    "Robert'); DELETE FROM records_auditevent;--",
+    "{{ request.user.password }}{% debug %}",
+    "../../../../etc/passwd",
+    "\x00",
+    "nul\x00inside",
+    "\u202egnp.exe",
+    "🙂" * 300,
+    "Ж" * 5000,
+    "A" * 100_000,
+    "",
+    " ",
+    "-1",
+    "0",
+    "99999999999999999999999",
+    "1e309",
+    "NaN",
+    "31/02/2026",
+    "2026-13-45T25:61",
+    "+447700900999",
+    "on",
+    "true",
+]
+
+
+class FormFields(HTMLParser):
+    """The fields of every form on a page, by the URL each form submits to."""
+
+    def __init__(self, page_url: str):
+        super().__init__()
+        self.page_url = page_url
+        self.forms: list[tuple[str, str, set[str]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            action = attrs.get("action") or self.page_url
+            self.forms.append((action, (attrs.get("method") or "get").lower(), set()))
+        elif (
+            tag in ("input", "select", "textarea", "button")
+            and self.forms
+            and attrs.get("name") not in (None, "csrfmiddlewaretoken")
+        ):
+            self.forms[-1][2].add(attrs["name"])
+
+
+def _url_name(url: str) -> str | None:
+    try:
+        match = resolve(urlsplit(url).path)
+    except Resolver404:
+        return None
+    return match.view_name
+
+
+_FIELDS: dict[str, set[str]] = {}
+
+
+def fields_by_url_name(client, world) -> dict[str, set[str]]:  # noqa: F811
+    """Crawls every page once per test process, as a person allowed to open it."""
+    if _FIELDS:
+        return _FIELDS
+    pages = [(name, None) for name in PUBLIC if name not in ("logout", "password_reset_confirm")]
+    pages += [(name, page) for name, page in PAGES.items() if page.allowed]
+    for name, page in pages:
+        client.logout()
+        if page is not None:
+            sign_in(client, world[page.allowed[0]])
+        url = reverse(name, kwargs=page.kwargs(world) if page else {})
+        response = client.get(url, follow=True)
+        parser = FormFields(url)
+        parser.feed(response.content.decode(errors="replace"))
+        for action, _, names in parser.forms:
+            target = _url_name(action)
+            if target:
+                _FIELDS.setdefault(target, set()).update(names)
+    client.logout()
+    return _FIELDS
+
+
+@pytest.fixture
+def outsiders(oscar, riverside):
+    """Riverside's own objects: their ids are thrown at Oakfield's people."""
+    household = HouseholdFactory(school=riverside, address_line_1="1 River Walk")
+    ContactNumberFactory(household=household)
+    ContactNumberFactory(household=household)
+    pupil = PupilFactory(household=household, first_name="Rory", last_name="Rivers")
+    rita = person("rita", riverside, Role.STAFF)
+    visit = make_visit(oscar, pupil, [oscar, rita])
+    return {"household": household, "pupil": pupil, "visit": visit}
+
+
+def _school_path(model) -> str | None:
+    names = {f.name: f for f in model._meta.get_fields() if f.is_relation and f.concrete}
+    if "school" in names and names["school"].related_model is School:
+        return "school"
+    for via in ("visit", "household", "pupil"):
+        if via in names and _school_path(names[via].related_model) == "school":
+            return f"{via}__school"
+    return None
+
+
+def cross_school_links() -> int:
+    """Rows of one school's object pointing at another school's object (a pupil on another
+    school's visit, a contact log on another school's household, …), over every model."""
+    total = 0
+    for model in apps.get_models():
+        own = _school_path(model)
+        if own is None:
+            continue
+        for field in model._meta.get_fields():
+            if not (field.concrete and isinstance(field, ForeignKey | OneToOneField)):
+                if isinstance(field, ManyToManyField) and _school_path(field.related_model):
+                    through = field.remote_field.through
+                    source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+                    total += through.objects.exclude(
+                        **{f"{target}__{_school_path(field.related_model)}": F(f"{source}__{own}")}
+                    ).count()
+                continue
+            theirs = _school_path(field.related_model)
+            if theirs is None or field.name == "school" or own.startswith(f"{field.name}__"):
+                continue
+            total += (
+                model._default_manager.filter(**{f"{field.name}__isnull": False})
+                .exclude(**{f"{field.name}__{theirs}": F(own)})
+                .count()
+            )
+    return total
+
+
+def events_by_outsiders(since: int) -> int:
+    """Audit events written by someone with no role at the event's school or its trust."""
+    return (
+        AuditEvent.objects.filter(pk__gt=since, actor__isnull=False, school__isnull=False)
+        .exclude(actor__memberships__school=F("school"))
+        .exclude(actor__trust_roles__trust=F("school__trust"))
+        .count()
+    )
+
+
+def riverside_snapshot(riverside) -> tuple:
+    """Riverside's directory as it stands (its audit events are checked by who wrote them)."""
+    return (
+        list(Pupil.objects.filter(school=riverside).order_by("pk").values()),
+        list(Household.objects.filter(school=riverside).order_by("pk").values()),
+        list(School.objects.filter(pk=riverside.pk).values()),
+    )
+
+
+def assert_nothing_unescaped(response, where: str) -> None:
+    if "html" not in response.get("Content-Type", ""):
+        return
+    page = response.content.decode(errors="replace")
+    for pattern in UNESCAPED:
+        assert not pattern.search(page), f"{where}: unescaped hostile input in the page"
+
+
+def hostile_value(outsider_ids: list[int]):
+    return st.one_of(
+        st.sampled_from(HOSTILE_TEXT),
+        st.sampled_from([str(i) for i in outsider_ids]),
+        st.text(max_size=300),
+        st.integers(min_value=-(2**63), max_value=2**63).map(str),
+    )
+
+
+ALL_URLS = sorted(n for n in _app_url_names() if n in PAGES) + sorted(
+    n for n in PUBLIC if n != "password_reset_confirm"
+)
+
+
+@pytest.mark.parametrize("name", ALL_URLS)
+def test_hostile_input_never_breaks_a_page_leaks_a_script_or_crosses_schools(
+    client,
+    world,  # noqa: F811
+    outsiders,
+    riverside,
+    name,
+):
+    fields = sorted(fields_by_url_name(client, world).get(name, set()))
+    page = PAGES.get(name)
+    people = [None] if page is None else [*page.allowed, *page.forbidden, "oscar"]
+    people = people or ["dana"]
+    own_kwargs = page.kwargs(world) if page else {}
+    outsider_ids = [obj.pk for obj in outsiders.values()]
+    links_before = cross_school_links()
+    riverside_before = riverside_snapshot(riverside)
+    first_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    # First, every field at once gets each script payload, and then another school's ids, as
+    # the person the page is for: a deterministic sweep, so an unescaped field is always found.
+    client.logout()
+    if people[0] is not None:
+        sign_in(client, world[people[0]])
+    url = reverse(name, kwargs=own_kwargs)
+    for value in [*HOSTILE_TEXT[:3], *(str(i) for i in outsider_ids)]:
+        payload = dict.fromkeys(fields or ["q"], value)
+        for send in (client.get, client.post):
+            response = send(url, payload)
+            assert response.status_code < 500, f"{name} answered {response.status_code}"
+            assert_nothing_unescaped(response, name)
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=bool(os.environ.get("CI")),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(data=st.data())
+    def attempt(data):
+        who = data.draw(st.sampled_from(people), label="who")
+        client.logout()
+        if who is not None:
+            sign_in(client, world[who])
+        kwargs = dict(own_kwargs)
+        for key in kwargs:
+            if data.draw(st.booleans(), label=f"replace {key}"):
+                kwargs[key] = data.draw(st.sampled_from(outsider_ids), label=key)
+        url = reverse(name, kwargs=kwargs)
+        names = st.sampled_from(fields) if fields else st.text(min_size=1, max_size=20)
+        payload = data.draw(
+            st.dictionaries(
+                st.one_of(names, st.text(min_size=1, max_size=20)),
+                hostile_value(outsider_ids),
+                max_size=max(3, len(fields) + 2),
+            ),
+            label="payload",
+        )
+        if data.draw(st.booleans(), label="post"):
+            response = client.post(url, payload)
+        else:
+            response = client.get(url, payload)
+        assert response.status_code < 500, f"{name} answered {response.status_code}"
+        assert_nothing_unescaped(response, name)
+
+    attempt()
+
+    assert cross_school_links() == links_before, f"{name} linked one school's data to another's"
+    assert riverside_snapshot(riverside) == riverside_before, f"{name} changed Riverside's data"
+    assert events_by_outsiders(first_event) == 0, f"{name} let someone act outside their school"
+    # Whatever was stored is shown escaped where it is shown: the URL's own pages, and every
+    # page about an object (visit, pupil, household, …) and the audit trail.
+    namespace = name.split(":")[0] if ":" in name else ""
+    shown = sorted(
+        (page.allowed[0], other)
+        for other, page in PAGES.items()
+        if page.allowed and (page.scoped or other.startswith(f"{namespace}:") or other == name)
+    )
+    signed_in_as = None
+    for who, other in shown + [("dana", "audit:search")]:
+        if who != signed_in_as:
+            client.logout()
+            sign_in(client, world[who])
+            signed_in_as = who
+        response = client.get(reverse(other, kwargs=PAGES[other].kwargs(world)))
+        assert_nothing_unescaped(response, f"{other} after {name}")
+
+
+def test_the_detectors_can_fail(outsiders, oakfield, riverside, world):  # noqa: F811
+    from django.http import HttpResponse
+
+    with pytest.raises(AssertionError):
+        assert_nothing_unescaped(
+            HttpResponse(f"<p><script>{MARK}()</script></p>", content_type="text/html"), "x"
+        )
+    assert_nothing_unescaped(
+        HttpResponse(f"<p>&lt;script&gt;{MARK}()&lt;/script&gt;</p>", content_type="text/html"),
+        "x",
+    )
+    before = cross_school_links()
+    world["visit"].pupils.add(outsiders["pupil"])
+    assert cross_school_links() == before + 1
+    pupil = world["pupil"]
+    pupil.household = outsiders["household"]
+    pupil.save()
+    assert cross_school_links() == before + 2
