@@ -113,3 +113,16 @@ def test_a_signed_in_user_is_not_counted_as_a_failure(signed_in, sam):
 
     sign_in(signed_in(sam), sam)
     assert not AccessAttempt.objects.exists()
+
+
+def test_behind_the_tls_proxy_the_address_is_the_one_the_proxy_saw(rf, settings):
+    from config.lockout import client_address
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.AXES_PROXY_COUNT = 1
+    request = rf.post(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7"
+    )  # the client wrote 6.6.6.6 itself; our proxy appended 203.0.113.7
+    assert client_address(request) == "203.0.113.7"
+    settings.SECURE_PROXY_SSL_HEADER = None
+    assert client_address(request) == "10.0.0.2"
