@@ -22,12 +22,18 @@ def _app_url_names():
     )
 
 
+def _unnamed_patterns(patterns=None, prefix=""):
+    """Every URL pattern without a name, at any depth (the admin names its own)."""
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace != ADMIN_NAMESPACE:
+                yield from _unnamed_patterns(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern) and not entry.name:
+            yield prefix + str(entry.pattern)
+
+
 def test_every_url_pattern_is_named_and_has_an_access_entry():
-    unnamed = [
-        str(p.pattern)
-        for p in get_resolver().url_patterns
-        if isinstance(p, URLPattern) and not p.name
-    ]
+    unnamed = list(_unnamed_patterns())
     assert unnamed == [], "every URL pattern needs a name so its access can be tested"
     missing = [name for name in _app_url_names() if name not in PAGES]
     assert missing == [], f"add these URLs to tests/urls_under_test.py: {missing}"
@@ -53,21 +59,53 @@ def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
     }
 
 
+def _open(client, name, world):
+    """The page's URL opened the way it is used: GET, or an empty POST for an action."""
+    page = PAGES[name]
+    url = reverse(name, kwargs=page.kwargs(world))
+    return client.post(url) if page.method == "post" else client.get(url)
+
+
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_an_anonymous_visitor_is_sent_to_sign_in(client, world, name):
-    url = reverse(name, kwargs=PAGES[name].kwargs(world))
-    response = client.get(url)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    for response in (
+        _open(client, name, world),
+        client.post(reverse(name, kwargs=PAGES[name].kwargs(world))),
+    ):
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_every_url_about_one_object_proves_another_school_gets_404(world):
+    unproven = [name for name, page in PAGES.items() if page.kwargs(world) and not page.scoped]
+    assert unproven == [], f"set scoped=True (Oscar must get 404) for: {unproven}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in PAGES if PAGES[n].forbidden))
+def test_someone_with_no_school_reaches_no_page_that_needs_a_role(client, world, name):
+    from tests.factories import UserFactory
+
+    sign_in(client, UserFactory(username="no-school-yet"))
+    assert _open(client, name, world).status_code in (403, 404), name
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_oscar_sees_nothing_of_oakfield_on_any_page(client, world, name):
+    """R-SEC-1: whatever Oscar (a DSL at another school) opens, nothing of Oakfield's pupil,
+    household or visit is on it."""
+    sign_in(client, world["oscar"])
+    page = _open(client, name, world).content.decode(errors="replace")
+    pupil, household = world["pupil"], world["household"]
+    for secret in (pupil.first_name, pupil.last_name, household.address_line_1, household.postcode):
+        assert secret not in page, f"{name} shows Oscar Oakfield's {secret!r}"
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_each_allowed_role_can_open_the_page(client, world, name):
     page = PAGES[name]
-    url = reverse(name, kwargs=page.kwargs(world))
     for username in page.allowed:
         sign_in(client, world[username])
-        response = client.get(url)
+        response = _open(client, name, world)
         assert response.status_code in (200, 302), f"{username} should reach {name}"
         assert response.status_code != 403
 
@@ -75,17 +113,15 @@ def test_each_allowed_role_can_open_the_page(client, world, name):
 @pytest.mark.parametrize("name", sorted(n for n in PAGES if PAGES[n].forbidden))
 def test_a_role_without_the_permission_gets_403(client, world, name):
     page = PAGES[name]
-    url = reverse(name, kwargs=page.kwargs(world))
     for username in page.forbidden:
         sign_in(client, world[username])
-        assert client.get(url).status_code == 403, f"{username} must not reach {name}"
+        assert _open(client, name, world).status_code == 403, f"{username} must not reach {name}"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in PAGES if PAGES[n].scoped))
 def test_oscar_from_another_school_gets_404_for_any_oakfield_object(client, world, name):
     sign_in(client, world["oscar"])
-    url = reverse(name, kwargs=PAGES[name].kwargs(world))
-    assert client.get(url).status_code == 404
+    assert _open(client, name, world).status_code == 404
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC))

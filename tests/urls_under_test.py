@@ -15,6 +15,7 @@ class Page:
     forbidden: tuple[str, ...]
     kwargs: Callable[[dict], dict] = field(default=lambda world: {})
     scoped: bool = False  # an object of Oakfield's: Oscar gets 404
+    method: str = "get"  # "post" for an action URL (require_POST): the checks POST, empty
 
 
 # URLs anybody may open, and why.
