@@ -21,7 +21,7 @@ def username_of_attempt(request, credentials) -> str | None:
 
 
 def client_address(request) -> str | None:
-    """The address a sign-in came from. Behind our own TLS proxy, the last AXES_PROXY_COUNT
+    """The address a sign-in came from. Behind our own TLS proxy, the last PROXY_COUNT
     proxies each appended the address they saw to X-Forwarded-For: the client is the entry they
     added, not the left-most one (which the client itself can write anything into)."""
     remote = request.META.get("REMOTE_ADDR")
@@ -29,7 +29,7 @@ def client_address(request) -> str | None:
         return remote
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [a for a in forwarded if a]
-    count = settings.AXES_PROXY_COUNT
+    count = settings.PROXY_COUNT
     if count < 1 or len(forwarded) < count:
         return remote
     return forwarded[-count]

@@ -265,10 +265,10 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "config.lockout.username_of_attempt"
 AXES_SENSITIVE_PARAMETERS = ["auth-password", "password", "token-otp_token", "backup-otp_token"]
-# Behind a TLS proxy (BEHIND_TLS_PROXY) the address is the one the proxy saw, AXES_PROXY_COUNT
+# Behind a TLS proxy (BEHIND_TLS_PROXY) the address is the one the proxy saw, PROXY_COUNT
 # entries from the right of X-Forwarded-For; otherwise REMOTE_ADDR.
 AXES_CLIENT_IP_CALLABLE = "config.lockout.client_address"
-AXES_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=1)
+PROXY_COUNT = env.int("PROXY_COUNT", default=1)
 
 # Content Security Policy (django-csp): nothing inline, nothing from another origin. htmx is
 # configured to match in templates/base.html (meta htmx-config: no indicator <style>, no eval).

@@ -8,14 +8,29 @@ page by config.middleware.TwoFactorRequiredMiddleware after the first step.
 from django.urls import include, path
 from two_factor import views as two_factor_views
 
+CODE_LABELS = {"token": "Six-digit code from your app", "otp_token": "Code"}
+
+
+def _plain_labels(form):
+    for name, label in CODE_LABELS.items():
+        if name in form.fields:
+            form.fields[name].label = label
+    return form
+
 
 class SignInView(two_factor_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_form(self, step=None, **kwargs):
+        return _plain_labels(super().get_form(step=step, **kwargs))
+
 
 class SetUpView(two_factor_views.SetupView):
     template_name = "two_factor/core/setup.html"
+
+    def get_form(self, step=None, **kwargs):
+        return _plain_labels(super().get_form(step=step, **kwargs))
 
 
 two_factor_patterns = (

@@ -11,8 +11,8 @@ class AuditSearchForm(forms.Form):
         label="Who", queryset=User.objects.none(), required=False, empty_label="Anyone"
     )
     kind = forms.ChoiceField(label="What happened", required=False)
-    date_from = forms.DateField(label="From", required=False, help_text="For example 22/11/2026")
-    date_to = forms.DateField(label="To", required=False)
+    date_from = forms.DateField(label="From (dd/mm/yyyy)", required=False)
+    date_to = forms.DateField(label="To (dd/mm/yyyy)", required=False)
 
     def __init__(self, *args, people, kinds: list[str], **kwargs):
         super().__init__(*args, **kwargs)

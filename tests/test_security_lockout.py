@@ -119,7 +119,7 @@ def test_behind_the_tls_proxy_the_address_is_the_one_the_proxy_saw(rf, settings)
     from config.lockout import client_address
 
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    settings.AXES_PROXY_COUNT = 1
+    settings.PROXY_COUNT = 1
     request = rf.post(
         "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7"
     )  # the client wrote 6.6.6.6 itself; our proxy appended 203.0.113.7
