@@ -15,6 +15,7 @@ class Page:
     forbidden: tuple[str, ...]
     kwargs: Callable[[dict], dict] = field(default=lambda world: {})
     scoped: bool = False  # an object of Oakfield's: Oscar gets 404
+    method: str = "get"  # "post" for actions that only take a POST
 
 
 # URLs anybody may open, and why.
@@ -26,7 +27,19 @@ PUBLIC = {
     "password_reset_confirm": "the link from the email carries its own token",
     "password_reset_complete": "the 'password changed' page",
     "healthz": "the load balancer's health check; says nothing about any school",
+    "visits:calendar_feed": "calendar apps cannot sign in: the secret, revocable token is the key",
 }
+
+# Arguments for public URLs that take some.
+PUBLIC_KWARGS = {
+    "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+    "visits:calendar_feed": {"token": "not-a-real-token"},
+}
+
+
+def _visit(world):
+    return {"pk": world["visit"].pk}
+
 
 # Django's admin checks is_staff itself and sends everyone else to its own sign-in.
 ADMIN_NAMESPACE = "admin"
@@ -38,8 +51,41 @@ PAGES: dict[str, Page] = {
     "visits:detail": Page(
         allowed=("sam", "tess", "dana", "hugh"),
         forbidden=("olive", "max"),
-        kwargs=lambda world: {"pk": world["visit"].pk},
+        kwargs=_visit,
         scoped=True,
+    ),
+    "visits:new": Page(allowed=("sam", "dana"), forbidden=("olive", "max")),
+    "visits:siblings": Page(allowed=("sam", "dana"), forbidden=("olive", "max")),
+    "visits:data_quality": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
+    "visits:calendar": Page(allowed=("sam", "dana"), forbidden=("olive", "max")),
+    "visits:edit": Page(
+        allowed=("sam", "dana"), forbidden=("tess", "olive", "max"), kwargs=_visit, scoped=True
+    ),
+    "visits:submit": Page(
+        allowed=("sam",),
+        forbidden=("tess", "olive", "max"),
+        kwargs=_visit,
+        scoped=True,
+        method="post",
+    ),
+    "visits:decide": Page(
+        allowed=("dana", "hugh"),
+        forbidden=("sam", "tess", "olive", "max"),
+        kwargs=_visit,
+        scoped=True,
+    ),
+    "visits:consult": Page(
+        allowed=("hugh",),
+        forbidden=("dana", "olive", "max"),
+        kwargs=_visit,
+        scoped=True,
+        method="post",
+    ),
+    "visits:cancel": Page(
+        allowed=("sam", "dana"), forbidden=("tess", "olive", "max"), kwargs=_visit, scoped=True
+    ),
+    "visits:withdraw": Page(
+        allowed=("tess",), forbidden=("olive", "max"), kwargs=_visit, scoped=True, method="post"
     ),
     "tracking:board": Page(allowed=("olive", "dana", "max"), forbidden=("sam",)),
     "tracking:escalations": Page(allowed=("max", "dana"), forbidden=("sam", "olive")),
