@@ -158,6 +158,12 @@ class VisitRequestForm(forms.Form):
         household_pupils = Pupil.objects.filter(
             school__in=schools, household__pupils=pupil_id
         ).exclude(pk=pupil_id)
+        chosen = (
+            Pupil.objects.filter(school__in=schools, pk=pupil_id)
+            .select_related("household")
+            .first()
+        )
+        self.household = chosen.household if chosen else None
         self.fields["siblings"].queryset = household_pupils.order_by("date_of_birth")
 
     def visitor_slots(self):
