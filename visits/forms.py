@@ -68,13 +68,19 @@ class VisitRequestForm(forms.Form):
     parents_told_on = forms.DateField(
         required=False,
         label="When they were told",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    visit_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date")
-    start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Start")
-    end_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="End")
+    visit_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Date"
+    )
+    start_time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Start"
+    )
+    end_time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="End"
+    )
     return_time = forms.TimeField(
-        widget=forms.TimeInput(attrs={"type": "time"}),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         label="Back (or phoning in) by",
         help_text="The office starts calling 15 minutes after this time.",
     )
