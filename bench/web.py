@@ -115,7 +115,7 @@ def wrk(url: str, cookie: str | None) -> dict:
     command = [WRK, "-t2", "-c16", f"-d{DURATION}s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
     def latency(percent):
         match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)", out, re.M)
@@ -136,16 +136,16 @@ def main() -> int:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 1
     subprocess.run(
-        [PSQL, f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"],  # noqa: S603
+        [PSQL, f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"],
         check=True,
     )
-    subprocess.run([PSQL, f"{PG}/postgres", "-qc", f"CREATE DATABASE {DATABASE}"], check=True)  # noqa: S603
+    subprocess.run([PSQL, f"{PG}/postgres", "-qc", f"CREATE DATABASE {DATABASE}"], check=True)
     started = time.monotonic()
     build_data()
     built_in = time.monotonic() - started
     port = free_port()
     env = {**os.environ, "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1"}
-    gunicorn = subprocess.Popen(  # noqa: S603
+    gunicorn = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "config.wsgi",

@@ -74,7 +74,7 @@ class Stack:
         self.logs = ROOT / "var" / "e2e"
 
     def manage(self, *args: str) -> str:
-        return subprocess.run(  # noqa: S603
+        return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
             env=self.env,
@@ -87,7 +87,7 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         self.processes.append(
-            subprocess.Popen(  # noqa: S603
+            subprocess.Popen(
                 command,
                 cwd=ROOT,
                 env=self.env,
@@ -98,7 +98,7 @@ class Stack:
         )
 
     def start(self) -> "Stack":
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [PSQL, PG + "/postgres", "-qc", f"CREATE DATABASE {self.database}"], check=True
         )
         self.mailbox.start()
@@ -167,7 +167,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         self.mailbox.stop()
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [
                 PSQL,
                 PG + "/postgres",
