@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from schools.models import User
+from schools.models import Pupil, User
 from schools.selectors import schools_for_user, schools_requiring
 
 from .models import Status, Visit, Visitor
@@ -51,9 +51,31 @@ def visit_get(*, user: User, pk, perm: str | None = None) -> Visit:
 def visit_queue(*, user: User) -> QuerySet[Visit]:
     """Visits waiting for authorisation at the schools where `user` authorises, oldest first."""
     schools = schools_requiring(user, "authorise_visits")
-    return _with_everything(
+    # Only what the queue shows: it is the DSL's home page and must stay fast.
+    return (
         Visit.objects.filter(school__in=schools, status=Status.SUBMITTED)
-    ).order_by("submitted_at", "pk")
+        .select_related("requested_by", "risk_assessment")
+        .only(
+            "pk",
+            "kind",
+            "reason",
+            "reason_other",
+            "planned_start",
+            "submitted_at",
+            "out_of_hours",
+            "unscheduled",
+            "school_id",
+            "requested_by__first_name",
+            "requested_by__last_name",
+            "requested_by__username",
+            "risk_assessment__overall_risk",
+            "risk_assessment__visit_id",
+        )
+        .prefetch_related(
+            Prefetch("pupils", queryset=Pupil.objects.only("pk", "first_name", "last_name"))
+        )
+        .order_by("submitted_at", "pk")
+    )
 
 
 def visits_of_user(*, user: User) -> QuerySet[Visit]:
