@@ -206,10 +206,6 @@ MEASURE_GROUP_LABELS = {
 }
 
 
-def measures_in(category: str) -> list[Measure]:
-    return [m for m in MEASURES.values() if m.category == category and m.code not in RETIRED]
-
-
 @dataclass(frozen=True)
 class StandardHazard:
     code: str

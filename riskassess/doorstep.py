@@ -7,6 +7,7 @@ EHCP / Early Help pupils, and the local social-care front door (MASH / CASS / Fi
 
 import datetime
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.utils import timezone
 
@@ -25,6 +26,10 @@ class DoorstepStep:
     attempts: list[ContactLog] = field(default_factory=list)
     # What the "log an attempt" link pre-fills on the contact log form.
     prefill: dict = field(default_factory=dict)
+
+    @property
+    def query(self) -> str:
+        return urlencode(self.prefill)
 
 
 def evidence_window(visit, now: datetime.datetime) -> datetime.datetime:

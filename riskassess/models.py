@@ -291,6 +291,12 @@ class HazardRow(models.Model):
         """Only hazards the assessor added can be taken out again (R-RA-2)."""
         return self.source == self.Source.ADDED
 
+    @property
+    def control_texts(self) -> list[str]:
+        from .catalogue import MEASURES
+
+        return [MEASURES[code].text if code in MEASURES else code for code in self.controls]
+
 
 class SchoolHoliday(models.Model):
     """Dates the school is closed for holidays: not school days when counting missing contact
