@@ -6,8 +6,8 @@ DSL decides on social care. After 20 days without contact the local authority mu
 
 Counting, in the school's own dates (Europe/London):
 - the count starts the day after the family's last acknowledged contact (ContactLog outcomes in
-  ContactLog.ACKNOWLEDGED_OUTCOMES), or the day the closure began if that is later: before the
-  closure the children were in school;
+  ContactLog.ACKNOWLEDGED_OUTCOMES), or on the day the closure began if that is later: before
+  the closure the children were in school;
 - a day counts once it is over: today is not counted, so a family answered on Monday is missing
   from the Tuesday a week later (Tue, Wed, Thu, Fri, Mon without an answer);
 - the call is due by the end of the first school day the family is missing;
@@ -102,7 +102,9 @@ def assess_family(
 ) -> MissingFamily | None:
     """R-CLO-2 for one family: None when they are in contact, else why they are listed."""
     acknowledged_on = local_date(last_acknowledged_at) if last_acknowledged_at else None
-    starts = [d for d in (acknowledged_on, closure_started_on) if d is not None]
+    # The day before the closure is the children's last day in school: as good as a contact.
+    last_in_school = closure_started_on - datetime.timedelta(days=1) if closure_started_on else None
+    starts = [d for d in (acknowledged_on, last_in_school) if d is not None]
     family = MissingFamily(
         household=household,
         pupils=pupils,
