@@ -101,13 +101,13 @@ class HazardRowForm(forms.Form):
     severity = forms.TypedChoiceField(
         label="Severity",
         coerce=int,
-        choices=[("", "Choose…"), *Severity.choices],
+        choices=[("", "Choose…"), *((s.value, f"{s.value} — {s.label}") for s in Severity)],
         error_messages={"required": SEVERITY_ERROR, "invalid_choice": SEVERITY_ERROR},
     )
     likelihood = forms.TypedChoiceField(
         label="Likelihood",
         coerce=int,
-        choices=[("", "Choose…"), *Likelihood.choices],
+        choices=[("", "Choose…"), *((lk.value, f"{lk.value} — {lk.label}") for lk in Likelihood)],
         error_messages={"required": LIKELIHOOD_ERROR, "invalid_choice": LIKELIHOOD_ERROR},
     )
     controls = forms.MultipleChoiceField(
@@ -279,7 +279,12 @@ class ContactLogForm(forms.Form):
         label="Number or address used", max_length=150, required=False
     )
     channel = forms.ChoiceField(label="How", choices=ContactLog.Channel.choices)
-    outcome = forms.ChoiceField(label="Outcome", choices=ContactLog.Outcome.choices)
+    # No default: logging an acknowledgement by accident would hide a missing family (R-CLO-2).
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=[("", "Choose…"), *ContactLog.Outcome.choices],
+        error_messages={"required": "Choose the outcome."},
+    )
     occurred_at = forms.DateTimeField(
         label="When",
         input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
