@@ -38,6 +38,8 @@ class AssessmentAnswersForm(forms.Form):
 
     def __init__(self, *args, visit: Visit, assessment: RiskAssessment | None, **kwargs):
         names = PREPARATION_FIELDS + (DOORSTEP_FIELDS if visit.is_doorstep else ())
+        # Version 0: the page showed no assessment yet (riskassess.services.assessment_save).
+        kwargs["initial"] = {"version": 0}
         if assessment is not None:
             kwargs["initial"] = {name: getattr(assessment, name) for name in names}
             kwargs["initial"]["version"] = assessment.version

@@ -304,6 +304,45 @@ def _diff(before: dict, after: dict) -> dict:
     return changes
 
 
+def _already_saved(
+    *, assessment: RiskAssessment, saved: dict[int, HazardRow], rows: list, answers: dict
+) -> bool:
+    """Whether the posted assessment is exactly the saved one, whatever version the page had:
+    then a second post of one form (a double-click) is not somebody else's change."""
+    if any(getattr(assessment, name) != value for name, value in answers.items()):
+        return False
+
+    def content(kind: str, row) -> tuple:
+        named = kind in ("added", "new")
+        return (
+            "added" if named else kind,
+            row.hazard.strip() if named else "",
+            row.category if named else "",
+            row.harm.strip(),
+            row.severity,
+            row.likelihood,
+            tuple(sorted(set(row.controls))),
+            row.other_controls.strip(),
+        )
+
+    posted = []
+    for item in rows:
+        if item.remove:
+            continue
+        kind, _, ident = item.key.partition(":")
+        if kind == "row":
+            row = saved.get(int(ident)) if ident.isdigit() else None
+            if row is None:
+                return False
+            kind = _identity(row) if row.source != HazardRow.Source.ADDED else "added"
+        posted.append(content(item.key if kind in ("standard", "flag") else kind, item))
+    stored = [
+        content(_identity(row) if row.source != HazardRow.Source.ADDED else "added", row)
+        for row in saved.values()
+    ]
+    return sorted(posted) == sorted(stored)
+
+
 @transaction.atomic
 def assessment_save(
     *,
@@ -331,7 +370,12 @@ def assessment_save(
         )
     assessment = RiskAssessment.objects.filter(visit=visit).first()
     saved = {row.pk: row for row in assessment.hazard_rows.all()} if assessment else {}
+    fields = PREPARATION_FIELDS + (DOORSTEP_FIELDS if visit.is_doorstep else ())
+    answers = {name: _clean_answer(name, answers.get(name)) for name in fields}
+    # `version` 0: the page showed no assessment yet.
     if assessment is not None and version is not None and version != assessment.version:
+        if _already_saved(assessment=assessment, saved=saved, rows=rows, answers=answers):
+            return assessment  # the same form posted twice (a double-click): saved once
         raise AssessmentConflict(
             f"{assessment.assessor} changed this risk assessment at "
             f"{_local(assessment.changed_at or assessment.confirmed_at)}, after you opened it. "
@@ -343,8 +387,6 @@ def assessment_save(
     for row, item in plan:
         if not item.remove:
             problems.extend(_check_row(row, item))
-    fields = PREPARATION_FIELDS + (DOORSTEP_FIELDS if visit.is_doorstep else ())
-    answers = {name: _clean_answer(name, answers.get(name)) for name in fields}
     problems.extend(_answers_problems(visit, answers))
     if problems:
         raise AssessmentInvalid(problems)

@@ -314,3 +314,43 @@ def test_a_visit_that_is_out_shows_its_assessment_read_only(client, signed_in, v
     assert "Two people visit" in page
     response = client.post(_url("assessment", visit), _form_data(visit))
     assert "can no longer be changed" in response.content.decode()
+
+
+def test_the_same_form_posted_twice_saves_once_without_a_conflict(client, signed_in, visit, sam):
+    # A double-click on "Save": the second post is the first one again, not a rival change.
+    signed_in(sam)
+    data = _form_data(
+        visit,
+        **{
+            "rows-5-hazard": "Broken glass in the garden",
+            "rows-5-category": "illness",
+            "rows-5-severity": "2",
+            "rows-5-likelihood": "2",
+            "rows-5-controls": ["torch-and-phone"],
+        },
+    )
+    assert data["version"] == ""
+    data["version"] = "0"
+    for _ in range(2):
+        assert client.post(_url("assessment", visit), data).status_code == 302
+    assert RiskAssessment.objects.count() == 1 and HazardRow.objects.count() == 6
+    assert AuditEvent.objects.filter(event_type="assessment.created").count() == 1
+    changed = _form_data(visit, **{"rows-0-likelihood": "2"})
+    for _ in range(2):
+        assert client.post(_url("assessment", visit), changed).status_code == 302
+    assert AuditEvent.objects.filter(event_type="assessment.changed").count() == 1
+    # A different form from the same stale page is a real conflict.
+    changed["rows-0-likelihood"] = "3"
+    response = client.post(_url("assessment", visit), changed)
+    assert "Sam Example changed this risk assessment" in response.content.decode()
+
+
+def test_a_second_assessor_who_opened_the_page_before_the_first_saved_is_told(
+    client, signed_in, visit, sam, tess
+):
+    signed_in(tess)
+    stale = _form_data(visit, version="0", **{"rows-0-likelihood": "3"})
+    assessment_for(visit, sam)
+    response = client.post(_url("assessment", visit), stale)
+    assert "Sam Example changed this risk assessment" in response.content.decode()
+    assert RiskAssessment.objects.get(visit=visit).hazard_rows.first().likelihood == 1
