@@ -1,5 +1,7 @@
 """Thin views: access through a selector, a form, one service call, redirect or render."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -157,7 +159,9 @@ def reconfirm(request, visit_pk: int):
     )
 
 
+# What the doorstep page's "log an attempt" links may pre-fill (the form checks them on post).
 PREFILL = ("visit", "counterpart", "contact_number", "professional", "pupil")
+PREFILL_VALUE = re.compile(r"[\w-]{1,30}")
 
 
 @login_required
@@ -168,7 +172,9 @@ def contact_log(request, household_pk: int):
     if request.method == "POST":
         form = forms.ContactLogForm(request.POST, household=household)
     else:
-        initial = {k: request.GET[k] for k in PREFILL if request.GET.get(k, "").isalnum()}
+        initial = {
+            k: request.GET[k] for k in PREFILL if PREFILL_VALUE.fullmatch(request.GET.get(k, ""))
+        }
         initial["occurred_at"] = timezone.localtime().replace(second=0, microsecond=0)
         form = forms.ContactLogForm(initial=initial, household=household)
     if request.method == "POST" and form.is_valid():

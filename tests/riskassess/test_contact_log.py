@@ -180,6 +180,9 @@ def test_logging_from_the_doorstep_page_goes_back_to_it(client, signed_in, doors
         "form"
     ]
     assert form.initial["contact_number"] == str(number.pk)
+    prefill = {"counterpart": "social_care", "pupil": "1 OR 1=1"}
+    form = client.get(url, prefill).context["form"]
+    assert form.initial["counterpart"] == "social_care" and "pupil" not in form.initial
     response = client.post(
         url,
         {
