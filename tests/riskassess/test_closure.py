@@ -10,9 +10,11 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from records.contacts import contact_log_create
-from riskassess.closure import SchoolCalendar
+from riskassess.closure import FastCalendar, SchoolCalendar
 from riskassess.models import ClosurePeriod, SchoolHoliday
 from riskassess.selectors import closure_monitors
 from tests.factories import HouseholdFactory, PupilFactory
@@ -237,3 +239,57 @@ def test_the_compact_monitor_for_the_dsl_queue(closed, household, pupil, sam, da
     assert "inform the local authority" in html
     request.user = olive
     assert template.render(Context({"request": request})).strip() == ""
+
+
+@given(
+    start=st.dates(datetime.date(2026, 1, 1), datetime.date(2027, 12, 31)),
+    span=st.integers(0, 120),
+    holidays=st.lists(
+        st.tuples(
+            st.dates(datetime.date(2026, 1, 1), datetime.date(2027, 12, 31)), st.integers(0, 20)
+        ),
+        max_size=4,
+    ),
+)
+def test_the_fast_calendar_counts_school_days_like_the_plain_one(start, span, holidays):
+    # R-CLO-2: the page's running count is the same arithmetic as counting day by day.
+    ranges = [(day, day + datetime.timedelta(days=length)) for day, length in holidays]
+    end = start + datetime.timedelta(days=span)
+    fast = FastCalendar(ranges, start, end)
+    plain = SchoolCalendar(ranges)
+    for after in (start, start + datetime.timedelta(days=span // 2)):
+        assert fast.school_days_between(after, end) == plain.school_days_between(after, end)
+
+
+def test_the_school_office_records_holidays_in_the_admin_and_it_is_audited(client, oakfield):
+    # R-CLO-2 (the calendar) and R-SEC-2
+    from records.models import AuditEvent
+    from tests.auth import sign_in
+    from tests.factories import UserFactory
+
+    admin_user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    sign_in(client, admin_user)
+    response = client.post(
+        reverse("admin:riskassess_schoolholiday_add"),
+        {
+            "school": oakfield.pk,
+            "name": "Christmas",
+            "starts_on": "21/12/2026",
+            "ends_on": "01/01/2027",
+        },
+    )
+    assert response.status_code == 302
+    holiday = SchoolHoliday.objects.get()
+    assert holiday.ends_on == datetime.date(2027, 1, 1)
+    assert AuditEvent.objects.filter(event_type="schoolholiday.created").exists()
+    response = client.post(
+        reverse("admin:riskassess_schoolholiday_add"),
+        {
+            "school": oakfield.pk,
+            "name": "Back to front",
+            "starts_on": "05/01/2027",
+            "ends_on": "01/01/2027",
+        },
+    )
+    assert response.status_code == 200
+    assert SchoolHoliday.objects.count() == 1
