@@ -195,7 +195,7 @@ def _plan_rows(
                 "can only be controlled (R-RA-2)."
             )
     if problems:
-        raise AssessmentInvalid(problems)
+        raise AssessmentInvalid(list(dict.fromkeys(problems)))
     return plan
 
 
