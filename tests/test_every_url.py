@@ -41,10 +41,14 @@ def _open(client, page, url):
 
 @pytest.fixture
 def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
-    from tests.factories import visit_draft
+    from tests.factories import assessment_for, visit_draft
 
+    assessed_visit = visit_draft(sam, pupil, [sam, tess])
+    assessment_for(assessed_visit, sam, risk="high")
     return {
         "visit": visit_draft(sam, pupil, [sam, tess]),
+        "assessed_visit": assessed_visit,
+        "doorstep_visit": visit_draft(sam, pupil, [sam, tess], kind="doorstep"),
         "sam": sam,
         "tess": tess,
         "dana": dana,

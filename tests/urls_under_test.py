@@ -102,4 +102,36 @@ PAGES: dict[str, Page] = {
         kwargs=lambda world: {"pk": world["household"].pk},
         scoped=True,
     ),
+    # R-SEC-1: office staff and managers never read assessments or the contact log.
+    "riskassess:assessment": Page(
+        allowed=("sam", "tess", "dana", "hugh"),
+        forbidden=("olive", "max"),
+        kwargs=lambda world: {"visit_pk": world["assessed_visit"].pk},
+        scoped=True,
+    ),
+    "riskassess:sign_off": Page(
+        allowed=("dana", "hugh"),
+        forbidden=("sam", "tess", "olive", "max"),
+        kwargs=lambda world: {"visit_pk": world["assessed_visit"].pk},
+        scoped=True,
+    ),
+    "riskassess:reconfirm": Page(
+        allowed=("sam", "tess", "dana", "hugh"),
+        forbidden=("olive", "max"),
+        kwargs=lambda world: {"visit_pk": world["assessed_visit"].pk},
+        scoped=True,
+    ),
+    "riskassess:doorstep": Page(
+        allowed=("sam", "tess", "dana", "hugh"),
+        forbidden=("olive", "max"),
+        kwargs=lambda world: {"visit_pk": world["doorstep_visit"].pk},
+        scoped=True,
+    ),
+    "riskassess:contact_log": Page(
+        allowed=("sam", "dana", "hugh"),
+        forbidden=("olive", "max"),
+        kwargs=lambda world: {"household_pk": world["household"].pk},
+        scoped=True,
+    ),
+    "riskassess:missing_contact": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
 }
