@@ -88,12 +88,19 @@ def visits_of_user(*, user: User) -> QuerySet[Visit]:
 
 
 def visit_timeline(*, visit: Visit) -> QuerySet:
-    """What happened to the visit, in time order, from the audit trail."""
+    """What happened to the visit and its risk assessment, in time order, from the audit trail."""
+    from django.core.exceptions import ObjectDoesNotExist
+
     from records.models import AuditEvent
 
-    return AuditEvent.objects.filter(
-        object_type=Visit._meta.label_lower, object_id=str(visit.pk)
-    ).select_related("actor")
+    objects = Q(object_type=Visit._meta.label_lower, object_id=str(visit.pk))
+    try:
+        assessment = visit.risk_assessment
+    except ObjectDoesNotExist:
+        assessment = None
+    if assessment is not None:
+        objects |= Q(object_type=assessment._meta.label_lower, object_id=str(assessment.pk))
+    return AuditEvent.objects.filter(objects).select_related("actor")
 
 
 # What needs doing next, in the order a member of staff reads their dashboard.

@@ -17,6 +17,10 @@ EVENT_LABELS = {
     "visit.signed_out": "Signed out",
     "visit.returned": "Returned",
     "visit.recorded": "Home Visit record completed",
+    "assessment.created": "Risk assessment made",
+    "assessment.changed": "Risk assessment changed",
+    "assessment.signed_off": "Risk assessment signed off",
+    "assessment.reconfirmed": "Risk assessment re-confirmed",
 }
 
 
