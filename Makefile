@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-li
 PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-postgres lint format check system-deps venv migrate seed deploy-check bench clean
+.PHONY: run test test-postgres lint format check system-deps venv migrate seed deploy-check bench e2e clean
 .PHONY: backup restore
 
 run: venv system-deps migrate ## Set up, load demo data and serve web + worker + beat on :8000
@@ -70,6 +70,13 @@ bench: venv system-deps ## Run every benchmark in bench/ and rewrite bench/RESUL
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+e2e: venv system-deps ## The browser journey: Chromium + Playwright against gunicorn, worker, beat
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
+	HOMEWARD_E2E=1 $(VENV)/bin/pytest tests/e2e -p no:xdist -v
 
 # Backups (docs/operations.md): the PostgreSQL database in DATABASE_URL (else PG_URL).
 BACKUP_DB ?= $(or $(DATABASE_URL),$(PG_URL))

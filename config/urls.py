@@ -61,6 +61,7 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="login", query_string=True),
         name="admin_login",
     ),
+    path("risk/", include("riskassess.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -5,6 +5,8 @@ Olive (office), Max (manager); at Birchwood Academy, same trust — Bea (DSL); a
 school — Oscar (DSL there, an outsider here: sees nothing of Oakfield).
 """
 
+import os
+
 import pytest
 
 from schools.models import Role, Trust
@@ -16,6 +18,9 @@ from .factories import (
     person,
     school_create,
 )
+
+# The browser tests need the whole stack and Chromium: `make e2e` runs them.
+collect_ignore = [] if os.environ.get("HOMEWARD_E2E") else ["e2e"]
 
 
 @pytest.fixture(autouse=True)

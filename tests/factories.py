@@ -114,16 +114,94 @@ def visit_draft(
     )
 
 
-def assessment_for(visit, assessor: User, *, risk: str = "low"):
-    """A risk assessment on the visit (R-RA-1), as the risk assessment service records it."""
-    from django.utils import timezone
+def assessment_for(visit, assessor: User, *, risk: str = "low", **answers):
+    """A whole risk assessment on the visit (R-RA-1), made through riskassess.services: 001's five
+    hazards as 001 rates them, a controlled row for every household risk flag, the 003
+    preparation answered and, on a doorstep visit, every 000 question (R-RA-5). `risk` rates the
+    first hazard so that the overall risk comes out low, medium or high; `answers` override."""
+    from dataclasses import replace
 
+    from riskassess import services
     from riskassess.models import RiskAssessment
 
-    return RiskAssessment.objects.create(
+    existing = RiskAssessment.objects.filter(visit_id=visit.pk).first()
+    rows = []
+    for row in services.rows_to_start_with(visit=visit, assessment=existing):
+        if isinstance(row, services.HazardRowInput):
+            rows.append(replace(row, likelihood=1, controls=row.controls or ("two-visitors",)))
+        else:
+            rows.append(
+                services.HazardRowInput(
+                    key=f"row:{row.pk}",
+                    severity=row.severity,
+                    likelihood=1,
+                    controls=tuple(row.controls) or ("two-visitors",),
+                    other_controls=row.other_controls,
+                    hazard=row.hazard,
+                    category=row.category,
+                    harm=row.harm,
+                )
+            )
+    severity, likelihood = {"low": (3, 1), "medium": (2, 2), "high": (3, 3)}[risk]
+    rows[0] = replace(rows[0], severity=severity, likelihood=likelihood)
+    doorstep = DOORSTEP_ANSWERS if visit.kind == "doorstep" else {}
+    return services.assessment_save(
+        actor=assessor,
         visit=visit,
-        kind="doorstep" if visit.kind == "doorstep" else "standard",
-        assessor=assessor,
-        confirmed_at=timezone.now(),
-        overall_risk=risk,
+        rows=rows,
+        answers={**PREPARATION_ANSWERS, **doorstep, **answers},
     )
+
+
+# R-RA-4: the 003 preparation questions, answered.
+PREPARATION_ANSWERS = {
+    "refused_entry_plan": "Leave, record it and tell the DSL; no emergency action is expected.",
+    "expected_present": "Mother (Sarah) and the pupil.",
+    "must_not_be_present": "None known.",
+    "child_seen": "with_carer",
+    "others_attending": "Nobody else.",
+    "contingency_plan": "Leave at once if anyone is aggressive; Tess calls the office.",
+    "complete_by": datetime.date(2030, 1, 31),
+    "no_access_plan": "Sealed note through the door; return visit within two days.",
+}
+# R-RA-5: every question of the 000 doorstep form, answered.
+DOORSTEP_ANSWERS = {
+    "vulnerable_because": "History of domestic violence; mother has had suicidal thoughts.",
+    "last_contact_on": datetime.date(2026, 11, 2),
+    "last_contact_details": "Phone call with mother: all well, work collected.",
+    "no_contact_typical": "no",
+    "why_escalated": "No answer for ten days and work not collected.",
+    "contact_methods_tried": "Phone, email, text and the learning platform.",
+    "professionals_involved": "Family support worker: told and shares our concern.",
+    "agencies_told": "MASH: advised a doorstep visit, then call back.",
+    "dsl_and_head_consulted": "Dana (DSL) and Hugh (Head) agreed on 23/11.",
+    "sibling_schools_considered": "No siblings at other schools.",
+}
+
+
+def doorstep_contacts_logged(visit, by: User):
+    """Log one attempt for every 000 step the doorstep gate still misses (R-RA-6), through
+    records.contacts, ten minutes ago."""
+    from django.utils import timezone
+
+    from records.contacts import contact_log_create
+    from riskassess.doorstep import missing_steps
+    from schools.models import ContactNumber, Professional
+
+    when = timezone.now() - datetime.timedelta(minutes=10)
+    for step in missing_steps(visit):
+        prefill = step.prefill
+        number = prefill.get("contact_number")
+        professional = prefill.get("professional")
+        contact_log_create(
+            actor=by,
+            household=visit.household,
+            visit=visit,
+            counterpart=prefill["counterpart"],
+            channel="phone",
+            outcome="no_answer",
+            occurred_at=when,
+            contact_number=ContactNumber.objects.get(pk=number) if number else None,
+            professional=Professional.objects.get(pk=professional) if professional else None,
+            contacted="" if number or professional else "Duty desk",
+        )

@@ -15,7 +15,7 @@ class Page:
     forbidden: tuple[str, ...]
     kwargs: Callable[[dict], dict] = field(default=lambda world: {})
     scoped: bool = False  # an object of Oakfield's: Oscar gets 404
-    method: str = "get"  # "post" for an action URL (require_POST): the checks POST, empty
+    method: str = "get"  # "post" for actions that only take a POST
 
 
 # URLs anybody may open, and why.
@@ -28,7 +28,19 @@ PUBLIC = {
     "password_reset_complete": "the 'password changed' page",
     "healthz": "the load balancer's health check; says nothing about any school",
     "admin_login": "sends the admin's own sign-in to Homeward's two-factor sign-in",
+    "visits:calendar_feed": "calendar apps cannot sign in: the secret, revocable token is the key",
 }
+
+# Arguments for public URLs that take some.
+PUBLIC_KWARGS = {
+    "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+    "visits:calendar_feed": {"token": "not-a-real-token"},
+}
+
+
+def _visit(world):
+    return {"pk": world["visit"].pk}
+
 
 # Django's admin checks is_staff itself and sends everyone else to its own sign-in.
 ADMIN_NAMESPACE = "admin"
@@ -40,8 +52,41 @@ PAGES: dict[str, Page] = {
     "visits:detail": Page(
         allowed=("sam", "tess", "dana", "hugh"),
         forbidden=("olive", "max"),
-        kwargs=lambda world: {"pk": world["visit"].pk},
+        kwargs=_visit,
         scoped=True,
+    ),
+    "visits:new": Page(allowed=("sam", "dana"), forbidden=("olive", "max")),
+    "visits:siblings": Page(allowed=("sam", "dana"), forbidden=("olive", "max")),
+    "visits:data_quality": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
+    "visits:calendar": Page(allowed=("sam", "dana"), forbidden=("olive", "max")),
+    "visits:edit": Page(
+        allowed=("sam", "dana"), forbidden=("tess", "olive", "max"), kwargs=_visit, scoped=True
+    ),
+    "visits:submit": Page(
+        allowed=("sam",),
+        forbidden=("tess", "olive", "max"),
+        kwargs=_visit,
+        scoped=True,
+        method="post",
+    ),
+    "visits:decide": Page(
+        allowed=("dana", "hugh"),
+        forbidden=("sam", "tess", "olive", "max"),
+        kwargs=_visit,
+        scoped=True,
+    ),
+    "visits:consult": Page(
+        allowed=("hugh",),
+        forbidden=("dana", "olive", "max"),
+        kwargs=_visit,
+        scoped=True,
+        method="post",
+    ),
+    "visits:cancel": Page(
+        allowed=("sam", "dana"), forbidden=("tess", "olive", "max"), kwargs=_visit, scoped=True
+    ),
+    "visits:withdraw": Page(
+        allowed=("tess",), forbidden=("olive", "max"), kwargs=_visit, scoped=True, method="post"
     ),
     "tracking:board": Page(allowed=("olive", "dana", "max"), forbidden=("sam",)),
     "tracking:escalations": Page(allowed=("max", "dana"), forbidden=("sam", "olive")),
@@ -69,4 +114,36 @@ PAGES: dict[str, Page] = {
     "two_factor:qr": Page(allowed=(), forbidden=()),
     # The audit search (R-SEC-2): DSLs, Heads and trust leads, never staff, office or managers.
     "audit:search": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
+    # R-SEC-1: office staff and managers never read assessments or the contact log.
+    "riskassess:assessment": Page(
+        allowed=("sam", "tess", "dana", "hugh"),
+        forbidden=("olive", "max"),
+        kwargs=lambda world: {"visit_pk": world["assessed_visit"].pk},
+        scoped=True,
+    ),
+    "riskassess:sign_off": Page(
+        allowed=("dana", "hugh"),
+        forbidden=("sam", "tess", "olive", "max"),
+        kwargs=lambda world: {"visit_pk": world["assessed_visit"].pk},
+        scoped=True,
+    ),
+    "riskassess:reconfirm": Page(
+        allowed=("sam", "tess", "dana", "hugh"),
+        forbidden=("olive", "max"),
+        kwargs=lambda world: {"visit_pk": world["assessed_visit"].pk},
+        scoped=True,
+    ),
+    "riskassess:doorstep": Page(
+        allowed=("sam", "tess", "dana", "hugh"),
+        forbidden=("olive", "max"),
+        kwargs=lambda world: {"visit_pk": world["doorstep_visit"].pk},
+        scoped=True,
+    ),
+    "riskassess:contact_log": Page(
+        allowed=("sam", "dana", "hugh"),
+        forbidden=("olive", "max"),
+        kwargs=lambda world: {"household_pk": world["household"].pk},
+        scoped=True,
+    ),
+    "riskassess:missing_contact": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
 }

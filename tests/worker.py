@@ -33,7 +33,7 @@ def unique_queue() -> str:
 @contextmanager
 def celery_process(*args: str, **env):
     """Run `celery -A config <args>` until the block ends; the process group is killed after."""
-    process = subprocess.Popen(  # noqa: S603 - our own command line
+    process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", *args, "--loglevel=INFO"],
         cwd=ROOT,
         env=worker_environment(**env),

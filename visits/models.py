@@ -232,3 +232,47 @@ class Authorisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} by {self.decided_by} at {self.decided_at}"
+
+
+def _feed_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A private iCalendar address (a secret token, revocable): the visits a user is on, or, for
+    an authoriser, every visit of the school, so they show in Outlook."""
+
+    class Scope(models.TextChoices):
+        MINE = "mine", "The visits I am on"
+        SCHOOL = "school", "Every visit of the school"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    scope = models.CharField(max_length=6, choices=Scope.choices)
+    school = models.ForeignKey(
+        "schools.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    token = models.CharField(max_length=64, unique=True, default=_feed_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope="mine", school__isnull=True)
+                | Q(scope="school", school__isnull=False),
+                name="calendarfeed_school_only_for_school_scope",
+            ),
+            # One live feed per user and scope (and school): a new one replaces the old.
+            models.UniqueConstraint(
+                fields=["user", "scope", "school"],
+                condition=Q(revoked_at__isnull=True),
+                name="calendarfeed_one_live_per_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} for {self.user}"

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from schools.models import User
+from schools.models import Pupil, User
 from schools.selectors import schools_for_user, schools_requiring
 
 from .models import Status, Visit, Visitor
@@ -51,9 +51,31 @@ def visit_get(*, user: User, pk, perm: str | None = None) -> Visit:
 def visit_queue(*, user: User) -> QuerySet[Visit]:
     """Visits waiting for authorisation at the schools where `user` authorises, oldest first."""
     schools = schools_requiring(user, "authorise_visits")
-    return _with_everything(
+    # Only what the queue shows: it is the DSL's home page and must stay fast.
+    return (
         Visit.objects.filter(school__in=schools, status=Status.SUBMITTED)
-    ).order_by("submitted_at", "pk")
+        .select_related("requested_by", "risk_assessment")
+        .only(
+            "pk",
+            "kind",
+            "reason",
+            "reason_other",
+            "planned_start",
+            "submitted_at",
+            "out_of_hours",
+            "unscheduled",
+            "school_id",
+            "requested_by__first_name",
+            "requested_by__last_name",
+            "requested_by__username",
+            "risk_assessment__overall_risk",
+            "risk_assessment__visit_id",
+        )
+        .prefetch_related(
+            Prefetch("pupils", queryset=Pupil.objects.only("pk", "first_name", "last_name"))
+        )
+        .order_by("submitted_at", "pk")
+    )
 
 
 def visits_of_user(*, user: User) -> QuerySet[Visit]:
@@ -66,9 +88,119 @@ def visits_of_user(*, user: User) -> QuerySet[Visit]:
 
 
 def visit_timeline(*, visit: Visit) -> QuerySet:
-    """What happened to the visit, in time order, from the audit trail."""
+    """What happened to the visit and its risk assessment, in time order, from the audit trail."""
+    from django.core.exceptions import ObjectDoesNotExist
+
     from records.models import AuditEvent
 
-    return AuditEvent.objects.filter(
-        object_type=Visit._meta.label_lower, object_id=str(visit.pk)
-    ).select_related("actor")
+    objects = Q(object_type=Visit._meta.label_lower, object_id=str(visit.pk))
+    try:
+        assessment = visit.risk_assessment
+    except ObjectDoesNotExist:
+        assessment = None
+    if assessment is not None:
+        objects |= Q(object_type=assessment._meta.label_lower, object_id=str(assessment.pk))
+    return AuditEvent.objects.filter(objects).select_related("actor")
+
+
+# What needs doing next, in the order a member of staff reads their dashboard.
+DASHBOARD_GROUPS = (
+    ("changes_requested", "Changes requested", (Status.CHANGES_REQUESTED,)),
+    ("drafts", "Drafts to finish and submit", (Status.DRAFT,)),
+    ("record_due", "Back: the Home Visit record is due", (Status.RETURNED,)),
+    ("out", "Out on a visit now", (Status.OUT,)),
+    ("authorised", "Authorised and upcoming", (Status.AUTHORISED,)),
+    ("waiting", "Waiting for authorisation", (Status.SUBMITTED,)),
+    ("closed", "Recently closed", (Status.RECORDED, Status.REFUSED, Status.CANCELLED)),
+)
+
+
+def my_visits_grouped(*, user: User, recent_days: int = 30) -> list[dict]:
+    """The staff dashboard: the user's visits grouped by what needs doing next, one query."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    since = timezone.now() - timedelta(days=recent_days)
+    visits = (
+        visits_of_user(user=user)
+        .filter(
+            ~Q(status__in=(Status.RECORDED, Status.REFUSED, Status.CANCELLED))
+            | Q(updated_at__gte=since)
+        )
+        .order_by("planned_start", "pk")
+    )
+    by_status: dict[str, list[Visit]] = {}
+    for visit in visits:
+        by_status.setdefault(visit.status, []).append(visit)
+    return [
+        {
+            "key": key,
+            "title": title,
+            "visits": [v for status in statuses for v in by_status.get(status, [])],
+        }
+        for key, title, statuses in DASHBOARD_GROUPS
+    ]
+
+
+def calendar_visits(*, feed) -> QuerySet[Visit]:
+    """The visits a calendar feed shows: from 30 days ago to 180 days ahead, drafts left out.
+
+    A whole-school feed stops working when its owner no longer authorises at the school.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import CalendarFeed
+
+    now = timezone.now()
+    visits = Visit.objects.exclude(status=Status.DRAFT).filter(
+        planned_start__gte=now - timedelta(days=30), planned_start__lte=now + timedelta(days=180)
+    )
+    if feed.scope == CalendarFeed.Scope.SCHOOL:
+        if not feed.user.has_perm("schools.authorise_visits", feed.school):
+            return Visit.objects.none()
+        visits = visits.filter(school=feed.school)
+    else:
+        visits = visits.filter(
+            visitors__user=feed.user,
+            visitors__withdrawn_at__isnull=True,
+            school__in=schools_for_user(feed.user),
+        )
+    return (
+        visits.select_related("school")
+        .prefetch_related(Prefetch("visitors", queryset=Visitor.objects.select_related("user")))
+        .distinct()
+    )
+
+
+def calendar_feed_for_token(*, token: str):
+    from .models import CalendarFeed
+
+    feed = (
+        CalendarFeed.objects.select_related("user", "school")
+        .filter(token=token, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if feed is None:
+        raise Http404("No such calendar.")
+    return feed
+
+
+def households_short_of_numbers(*, user: User):
+    """R-REQ-8: the data-quality page — households with fewer current numbers than the school
+    expects."""
+    from django.db.models import Count, F
+
+    from schools.models import Household
+
+    schools = schools_requiring(user, "view_all_visits")
+    return (
+        Household.objects.filter(school__in=schools)
+        .annotate(current_numbers=Count("contact_numbers", filter=Q(contact_numbers__current=True)))
+        .filter(current_numbers__lt=F("school__contact_numbers_minimum"))
+        .select_related("school")
+        .prefetch_related("pupils")
+        .order_by("school__name", "postcode")
+    )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from records.models import AuditEvent
 from schools import services as school_services
 from schools.models import ContactNumber, Role
-from tests.factories import assessment_for, person, visit_draft
+from tests.factories import assessment_for, doorstep_contacts_logged, person, visit_draft
 from visits import services
 from visits.models import Authorisation, Status, Visit
 
@@ -421,8 +421,9 @@ def test_the_requester_and_visitors_are_not_emailed_as_authorisers(pupil, dana, 
 def test_a_doorstep_visit_needs_the_headteachers_consultation(sam, tess, dana, hugh, pupil):
     # R-AUTH-3
     visit = visit_draft(sam, pupil, [sam, tess], kind="doorstep")
+    assessment_for(visit, sam)  # R-RA-5 and R-RA-6 come before a doorstep visit is submitted
+    doorstep_contacts_logged(visit, sam)
     services.visit_submit(actor=sam, visit=visit)
-    assessment_for(visit, sam)
     with pytest.raises(services.VisitBlocked, match="Headteacher's consultation"):
         services.visit_authorise(actor=dana, visit=visit)
     with pytest.raises(services.VisitBlocked, match="Only the Headteacher"):

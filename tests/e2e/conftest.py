@@ -1,0 +1,133 @@
+"""Browser tests: Playwright driving Debian's Chromium against the real stack (tests/e2e/stack.py).
+
+Run with `make e2e` (it installs Chromium and axe-core, and needs PostgreSQL and Redis)."""
+
+import base64
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from .stack import ROOT, Stack
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "var" / "e2e" / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "homeward-demo-2026"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def stack():
+    app = Stack().start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def person(browser, stack):
+    """`person("dana")` → a page in Dana's own browser context, signed in."""
+    contexts = []
+
+    def open_as(username: str, *, phone: bool = False):
+        context = browser.new_context(
+            base_url=stack.url,
+            locale="en-GB",
+            timezone_id="Europe/London",
+            **(PHONE if phone else DESKTOP),
+        )
+        contexts.append(context)
+        page = context.new_page()
+        sign_in(page, username)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+# The authenticator app of each person who set one up in this session: TOTP secret, last step.
+AUTHENTICATORS: dict[str, dict] = {}
+
+
+def sign_in(page, username: str) -> None:
+    """Username and password; then, as a DSL, Head or manager would: set up the authenticator
+    app the first time (reading the key shown under the QR code), and type its code after."""
+    page.goto("/accounts/sign-in/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if page.get_by_role("heading", name="Set up two-factor sign-in").count():
+        page.locator("main").get_by_role("button", name="Next").click()
+        secret = page.locator("main code").first.inner_text().strip()
+        AUTHENTICATORS[username] = {"key": base64.b32decode(secret), "last": -1}
+        page.get_by_label("Six-digit code from your app").fill(_next_code(username))
+        page.locator("main").get_by_role("button", name="Next").click()
+        page.wait_for_load_state()
+        page.goto("/")
+    elif page.get_by_label("Code").count():
+        page.get_by_label("Code").fill(_next_code(username))
+        page.get_by_role("button", name="Verify").click()
+    page.wait_for_load_state()
+
+
+def _next_code(username: str) -> str:
+    """The app's code, never one already used (django-otp refuses a code twice; it accepts the
+    next 30-second step's code a step early, so two sign-ins in one step still work)."""
+    from django_otp.oath import totp
+
+    app = AUTHENTICATORS[username]
+    now = int(time.time()) // 30
+    step = max(now, app["last"] + 1)
+    while step > now + 1:  # a third sign-in within one step: wait for the next step
+        time.sleep(1)
+        now = int(time.time()) // 30
+    app["last"] = step
+    return f"{totp(app['key'], drift=step - now):06d}"
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core (from npm, read from node_modules) on the page; serious or critical only."""
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
