@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from records.contacts import ContactInvalid, contact_log_create
+from records.services import audit_read
 from visits.models import EDITABLE
 
 from . import forms, gates, selectors, services
@@ -26,6 +27,8 @@ def assessment(request, visit_pk: int):
     on the 3×3 matrix, then the 003 preparation."""
     visit = selectors.assessment_visit_get(user=request.user, visit_pk=visit_pk)
     current = selectors.assessment_of(visit)
+    if current is not None and request.method == "GET":
+        audit_read(actor=request.user, obj=current, what="assessment")  # R-SEC-2: reads too
     rows = services.rows_to_start_with(visit=visit, assessment=current)
     data = request.POST if request.method == "POST" else None
     answers = forms.AssessmentAnswersForm(data, visit=visit, assessment=current)
@@ -169,6 +172,8 @@ PREFILL_VALUE = re.compile(r"[\w-]{1,30}")
 def contact_log(request, household_pk: int):
     """R-REC-7: the household's contact history, and a form to log a contact or attempt."""
     household = selectors.contact_household_get(user=request.user, pk=household_pk)
+    if request.method == "GET":
+        audit_read(actor=request.user, obj=household, what="contact_log")  # R-SEC-2: reads too
     if request.method == "POST":
         form = forms.ContactLogForm(request.POST, household=household)
     else:

@@ -153,3 +153,23 @@ def test_the_search_makes_the_same_number_of_queries_for_few_or_many_events(
         response = client.get(reverse(URL), {"pupil": "Aisha"})
     assert len(response.context["rows"]) == 50
     assert len(many) == len(few)
+
+
+def test_opening_a_risk_assessment_is_an_audited_read(signed_in, dana, sam, tess, pupil):
+    from tests.factories import assessment_for
+
+    visit = visit_draft(sam, pupil, [sam, tess])
+    assessment = assessment_for(visit, sam, risk="high")
+    signed_in(dana).get(reverse("riskassess:assessment", kwargs={"visit_pk": visit.pk}))
+    event = AuditEvent.objects.get(event_type="read.assessment")  # R-SEC-2
+    assert (event.actor, event.object_id, event.school) == (dana, str(assessment.pk), visit.school)
+
+
+def test_opening_a_household_s_contact_log_is_an_audited_read(signed_in, dana, household):
+    signed_in(dana).get(reverse("riskassess:contact_log", kwargs={"household_pk": household.pk}))
+    event = AuditEvent.objects.get(event_type="read.contact_log")  # R-SEC-2
+    assert (event.actor, event.object_type, event.object_id) == (
+        dana,
+        "schools.household",
+        str(household.pk),
+    )
