@@ -47,6 +47,7 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("tracking/", include("tracking.urls")),
     path("directory/", include("schools.urls")),
+    path("records/", include("records.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]
