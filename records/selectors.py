@@ -207,7 +207,7 @@ def my_actions(*, user: User) -> QuerySet[Action]:
         Action.objects.filter(
             owner=user, status__in=Action.OPEN_STATUSES, school__in=schools_for_user(user)
         )
-        .select_related("school", "visit", "pupil")
+        .select_related("school", "visit", "owner", "pupil")
         .order_by("due_on", "pk")
     )
 

@@ -127,3 +127,17 @@ def assessment_for(visit, assessor: User, *, risk: str = "low"):
         confirmed_at=timezone.now(),
         overall_risk=risk,
     )
+
+
+def visit_returned(requester: User, pupil: Pupil, visitors: list[User], authoriser: User, **data):
+    """A visit authorised by `authoriser`, signed out and returned now: its record is due."""
+    from django.utils import timezone
+
+    from visits import services
+
+    visit = visit_draft(requester, pupil, visitors, **data)
+    assessment_for(visit, requester)
+    services.visit_submit(actor=requester, visit=visit, warnings_confirmed=True)
+    services.visit_authorise(actor=authoriser, visit=visit)
+    services.visit_mark_out(actor=None, visit=visit, at=timezone.now())
+    return services.visit_mark_returned(actor=None, visit=visit, at=timezone.now())
