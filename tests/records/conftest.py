@@ -29,7 +29,7 @@ SEEN = {
     "spoken_to": True,
     "seen_alone": False,
     "why_not": "Aisha wanted her mother to stay in the room.",
-    "child_said": "“I’ve been poorly but I want to come back,” she said. \"I miss Miss Patel.\"",
+    "child_said": '“I’ve been poorly but I want to come back,” she said. "I miss Miss Patel."',
     "physical_presentation": "Clean, dressed for the weather, slight cough.",
     "emotional_presentation": "Smiling, chatty, made eye contact.",
     "clothing": "no_concern",
@@ -46,7 +46,7 @@ def record_answers(visit, **overrides) -> dict:
 
 @pytest.fixture
 def complete_record():
-    """`complete_record(visit, by, submit=True, **overrides)` → the record, saved (and submitted)."""
+    """`complete_record(visit, by, submit=True, **overrides)` → the record, saved, submitted."""
 
     def make(visit, by, *, submit=True, **overrides):
         record = services.record_save(actor=by, visit=visit, **record_answers(visit, **overrides))

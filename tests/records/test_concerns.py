@@ -112,9 +112,7 @@ def test_open_concerns_stay_on_the_dsl_dashboard_until_one_acknowledges(
 
 def test_staff_cannot_acknowledge_a_concern(returned_visit, sam, client):
     # R-REC-4, R-SEC-1
-    concern = services.concern_raise(
-        actor=sam, visit=returned_visit, level="concern", details="x"
-    )
+    concern = services.concern_raise(actor=sam, visit=returned_visit, level="concern", details="x")
     with pytest.raises(services.RecordBlocked, match="DSL or the Headteacher"):
         services.concern_acknowledge(actor=sam, concern=concern)
     sign_in(client, sam)
@@ -150,7 +148,11 @@ def test_the_concerns_page_costs_the_same_queries_for_few_and_many(
     few, _ = queries_for(client, url)
     for n in range(12):
         services.concern_raise(
-            actor=sam, visit=returned_visit, level="immediate", details=f"{n}", instruction_seen=True
+            actor=sam,
+            visit=returned_visit,
+            level="immediate",
+            details=f"{n}",
+            instruction_seen=True,
         )
     many, response = queries_for(client, url)
     assert response.content.count(b"list-group-item-danger") == 12

@@ -279,9 +279,7 @@ def test_the_next_visit_or_contact_arranged_is_recorded(returned_visit, sam, com
     monday = timezone.localdate() + datetime.timedelta(days=5)
     with pytest.raises(services.RecordBlocked, match="visit or a call"):
         complete_record(returned_visit, sam, next_contact_on=monday)
-    record = complete_record(
-        returned_visit, sam, next_contact_on=monday, next_contact_kind="phone"
-    )
+    record = complete_record(returned_visit, sam, next_contact_on=monday, next_contact_kind="phone")
     assert (record.next_contact_on, record.next_contact_kind) == (monday, "phone")
 
 
@@ -294,11 +292,18 @@ def test_the_other_visitors_save_in_between_is_never_overwritten(returned_visit,
     )
     opened_at = first.version
     services.record_save(
-        actor=tess, visit=returned_visit, fields={"comments": "Tess's"}, pupils={}, version=opened_at
+        actor=tess,
+        visit=returned_visit,
+        fields={"comments": "Tess's"},
+        pupils={},
+        version=opened_at,
     )
     with pytest.raises(services.RecordConflict, match="Another visitor saved"):
         services.record_save(
-            actor=sam, visit=returned_visit, fields={"comments": "Sam again"}, pupils={},
+            actor=sam,
+            visit=returned_visit,
+            fields={"comments": "Sam again"},
+            pupils={},
             version=opened_at,
         )
     assert VisitRecord.objects.get().comments == "Tess's"
@@ -322,9 +327,7 @@ def test_submitting_twice_closes_the_visit_once(returned_visit, sam, tess, compl
     assert AuditEvent.objects.filter(event_type="visit.recorded").count() == 1
 
 
-def test_bad_input_shows_the_form_again_and_saves_nothing(
-    client, signed_in, returned_visit, sam
-):
+def test_bad_input_shows_the_form_again_and_saves_nothing(client, signed_in, returned_visit, sam):
     signed_in(sam)
     response = client.post(
         reverse("records:record_edit", args=[returned_visit.pk]),
