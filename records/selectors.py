@@ -317,7 +317,9 @@ def chronology(*, pupil: Pupil, kinds: list[str] | None = None) -> list[Chronolo
     for kind in CHRONOLOGY_KINDS:
         if kind in wanted:
             entries.extend(builders[kind](pupil))
-    entries.sort(key=lambda entry: entry.at)
+    # At the same minute, things happen in the order a visit runs: authorised, then out.
+    order = ("contact", "authorisation", "visit", "record", "concern", "action")
+    entries.sort(key=lambda entry: (entry.at, order.index(entry.kind)))
     return entries
 
 
