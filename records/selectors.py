@@ -227,6 +227,11 @@ def my_actions_panel(*, user: User) -> dict:
     return {"my_actions": list(my_actions(user=user)), "today": timezone.localdate()}
 
 
+def paper_form_schools(*, user: User) -> list[School]:
+    """Context for templates/records/includes/paper_forms.html: where `user` may print blanks."""
+    return list(schools_with_permission(user, "request_visits"))
+
+
 def can_read_any_records(user: User) -> bool:
     return schools_with_permission(user, READ_RECORDS).exists()
 

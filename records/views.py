@@ -251,7 +251,9 @@ def my_actions(request):
 @require_GET
 def dashboard(request):
     """Overdue records (R-REC-3), open concerns (R-REC-4) and overdue actions (R-REC-6)."""
-    return render(request, "records/dashboard.html", selectors.dsl_panel(user=request.user))
+    context = selectors.dsl_panel(user=request.user)
+    context["paper_schools"] = selectors.paper_form_schools(user=request.user)
+    return render(request, "records/dashboard.html", context)
 
 
 @login_required
