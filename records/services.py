@@ -155,7 +155,8 @@ def record_save(
     """Save the Home Visit form as a draft the visitors can come back to (R-REC-1, R-REC-2).
 
     `pupils` maps each pupil id on the visit to their answers. `version` is the version the form
-    was opened at: when the other visitor saved in between, nothing is saved (RecordConflict).
+    was opened at (0 when the record had not been started): when the other visitor saved in
+    between, nothing is saved (RecordConflict).
     """
     _require_visitor(actor=actor, visit=visit)
     visit = Visit.objects.select_related("school").get(pk=visit.pk)

@@ -55,7 +55,11 @@ def record(request, visit_pk: int):
 
 def _record_forms(request, visit, record):
     data = request.POST if request.method == "POST" else None
-    form = VisitRecordForm(data, instance=record, initial={"version": record and record.version})
+    # The version the form was opened at (0: not started), so a save never silently overwrites
+    # what the other visitor saved in between.
+    form = VisitRecordForm(
+        data, instance=record, initial={"version": record.version if record else 0}
+    )
     answers = {row.pupil_id: row for row in record.pupils_seen.all()} if record else {}
     pupil_forms = [
         (pupil, PupilSeenForm(data, instance=answers.get(pupil.pk), prefix=f"pupil-{pupil.pk}"))
@@ -100,7 +104,7 @@ def record_edit(request, visit_pk: int):
             problems = _problems(error)
             record = selectors.record_for_visit(visit=visit)
             form.data = form.data.copy()
-            form.data["version"] = record.version if record else ""
+            form.data["version"] = record.version if record else 0
     return render(
         request,
         "records/record_edit.html",

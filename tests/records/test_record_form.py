@@ -354,3 +354,28 @@ def test_an_incomplete_submission_keeps_the_draft_and_names_the_rules(
     assert (record.status, record.comments) == ("draft", "Kept")
     # The page carries the new version, so saving again is not a conflict.
     assert f'value="{record.version}"'.encode() in response.content
+
+
+def test_two_visitors_who_both_opened_a_blank_form_do_not_overwrite_each_other(
+    client, returned_visit, sam, tess
+):
+    from tests.auth import sign_in
+
+    sign_in(client, tess)
+    url = reverse("records:record_edit", args=[returned_visit.pk])
+    assert b'name="version" value="0"' in client.get(url).content
+    client.post(url, _post_data(returned_visit, version="0", comments="Tess first"))
+    sign_in(client, sam)
+    response = client.post(
+        url, _post_data(returned_visit, version="0", comments="Sam second"), follow=True
+    )
+    assert b"Another visitor saved this record while you were editing it." in response.content
+    assert VisitRecord.objects.get().comments == "Tess first"
+
+
+def test_the_admin_shows_records_read_only(admin_client, returned_visit, sam, complete_record):
+    record = complete_record(returned_visit, sam)
+    response = admin_client.get(reverse("admin:records_visitrecord_change", args=[record.pk]))
+    assert response.status_code == 200
+    assert b'name="_save"' not in response.content
+    assert admin_client.get(reverse("admin:records_action_add")).status_code == 403
