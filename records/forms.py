@@ -47,6 +47,7 @@ class VisitRecordForm(forms.ModelForm):
             "next_contact_notes": "Next contact: how and with whom",
         }
         help_texts = {
+            "sealed_note_details": "",
             "adults_presentation": "Physical and emotional presentation; anyone under the "
             "influence; how they spoke to the child.",
             "acknowledged_by_name": "Only when they signed.",
