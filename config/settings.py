@@ -214,6 +214,14 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": ESCALATION_SCAN_SECONDS},
     },
 }
+# R-REC-3: the visitors are emailed this many hours before their record falls due, once.
+RECORD_REMINDER_HOURS_BEFORE = env.int("RECORD_REMINDER_HOURS_BEFORE", default=4)
+RECORD_REMINDER_SCAN_SECONDS = env.float("RECORD_REMINDER_SCAN_SECONDS", default=300.0)
+CELERY_BEAT_SCHEDULE["record-reminders"] = {
+    "task": "records.tasks.record_reminders_scan",
+    "schedule": schedule(timedelta(seconds=RECORD_REMINDER_SCAN_SECONDS)),
+    "options": {"expires": RECORD_REMINDER_SCAN_SECONDS},
+}
 
 LOGGING = {
     "version": 1,
@@ -223,3 +231,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# WeasyPrint logs every rendering step at INFO; its warnings (a missing font) still show.
+LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}

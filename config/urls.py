@@ -48,6 +48,7 @@ urlpatterns = [
     path("tracking/", include("tracking.urls")),
     path("directory/", include("schools.urls")),
     path("risk/", include("riskassess.urls")),
+    path("records/", include("records.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]
