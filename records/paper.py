@@ -116,9 +116,27 @@ def blank_hazard_rows() -> list[HazardRow]:
 
 
 def hazard_rows(assessment) -> list[HazardRow]:
-    """The rows of `assessment`'s hazard table. RiskAssessment does not hold rows yet, so this is
-    the school's general table from 001; riskassess's HazardRow model will feed it later."""
-    return list(STANDARD_HAZARDS)
+    """The rows of `assessment`'s hazard table as the assessor left them (R-RA-2): severity,
+    likelihood, the matrix's level and the control measures chosen or written in. An assessment
+    without rows (none is saved that way) prints the school's general table from 001."""
+    from riskassess.catalogue import MEASURES
+
+    rows = []
+    for row in assessment.hazard_rows.all():
+        controls = [MEASURES[code].text if code in MEASURES else code for code in row.controls]
+        controls += [line.strip() for line in row.other_controls.splitlines() if line.strip()]
+        rows.append(
+            HazardRow(
+                hazard=row.hazard,
+                people="Member of staff may be harmed",
+                severity=row.get_severity_display(),
+                likelihood=row.get_likelihood_display(),
+                risk_level=row.get_risk_level_display(),
+                controls=tuple(controls),
+                harms=(row.harm,) if row.harm else (),
+            )
+        )
+    return rows or list(STANDARD_HAZARDS)
 
 
 # 000: the doorstep risk assessment's questions, in the paper form's order (R-RA-5).

@@ -142,35 +142,61 @@ def doorstep_answers(*, visit: Visit, assessment) -> list[tuple[str, str]]:
         )
     if visit.authorised_at:
         consulted.append(f"Authorised by {visit.authorised_by} {_when(visit.authorised_at)}")
+
+    def answered_by_assessor(name: str) -> str:
+        return getattr(assessment, name, "") or ""
+
+    def lines(*parts: str) -> str:
+        return "\n".join(part for part in parts if part)
+
+    last_from_assessor = ""
+    if getattr(assessment, "last_contact_on", None):
+        last_from_assessor = (
+            f"{assessment.last_contact_on:%d/%m/%Y}: {answered_by_assessor('last_contact_details')}"
+        )
+    typical = ""
+    if answered_by_assessor("no_contact_typical"):
+        typical = assessment.get_no_contact_typical_display()
+    # R-RA-5: the assessor's own answers first, then what the contact log shows (R-RA-6).
     answers = {
         "date": _when(assessment.confirmed_at),
         "workers": f"Assessed by {assessment.assessor}. Visitors: {visitors}",
         "family": f"{', '.join(p.full_name for p in pupils)} — {visit.household.address}",
-        "vulnerable": ("Categories on file: " + ", ".join(categories)) if categories else "",
-        "last_contact": (
+        "vulnerable": lines(
+            answered_by_assessor("vulnerable_because"),
+            ("Categories on file: " + ", ".join(categories)) if categories else "",
+        ),
+        "last_contact": last_from_assessor
+        or (
             f"{_when(last.occurred_at)}: {last.get_channel_display()}, "
             f"{last.get_outcome_display()}{'. ' + last.notes if last.notes else ''}"
             if last
             else "No answered contact is logged."
         ),
-        "methods": listed(contacts),
-        "professionals": "\n".join(
-            filter(
-                None,
-                [
-                    ", ".join(professionals),
-                    listed(c for c in contacts if c.counterpart in professional_kinds),
-                ],
-            )
+        "typical": typical,
+        "escalated": answered_by_assessor("why_escalated"),
+        "methods": lines(
+            answered_by_assessor("contact_methods_tried"),
+            ("Contact log:\n" + listed(contacts)) if contacts else "",
         ),
-        "agencies": listed(
-            c
-            for c in contacts
-            if c.counterpart in (ContactLog.Counterpart.SOCIAL_CARE, ContactLog.Counterpart.POLICE)
+        "professionals": lines(
+            answered_by_assessor("professionals_involved"),
+            ", ".join(professionals),
+            listed(c for c in contacts if c.counterpart in professional_kinds),
         ),
-        "consulted": "; ".join(consulted),
-        "siblings": listed(
-            c for c in contacts if c.counterpart == ContactLog.Counterpart.OTHER_SCHOOL
+        "agencies": lines(
+            answered_by_assessor("agencies_told"),
+            listed(
+                c
+                for c in contacts
+                if c.counterpart
+                in (ContactLog.Counterpart.SOCIAL_CARE, ContactLog.Counterpart.POLICE)
+            ),
+        ),
+        "consulted": lines(answered_by_assessor("dsl_and_head_consulted"), "; ".join(consulted)),
+        "siblings": lines(
+            answered_by_assessor("sibling_schools_considered"),
+            listed(c for c in contacts if c.counterpart == ContactLog.Counterpart.OTHER_SCHOOL),
         ),
     }
     return [(question, answers.get(key, "")) for key, question in paper.DOORSTEP_QUESTIONS]

@@ -205,6 +205,8 @@ def doorstep_contacts_logged(visit, by: User):
             professional=Professional.objects.get(pk=professional) if professional else None,
             contacted="" if number or professional else "Duty desk",
         )
+
+
 def visit_returned(requester: User, pupil: Pupil, visitors: list[User], authoriser: User, **data):
     """A visit authorised by `authoriser`, signed out and returned now: its record is due."""
     from django.utils import timezone

@@ -216,6 +216,24 @@ def test_the_standard_risk_assessment_pdf_shows_the_hazard_table_and_the_assessm
         assert value in text, value
 
 
+def test_the_risk_assessment_pdf_prints_the_assessors_own_rows_and_ratings(
+    client, sam, tess, dana, pupil
+):
+    # R-RA-2: a household flag adds a row; the PDF holds what the assessor chose.
+    from schools.services import household_risk_flag_add
+
+    household_risk_flag_add(
+        actor=dana, household=pupil.household, kind="aggressive_adult", notes="Shouted at staff"
+    )
+    visit = visit_draft(sam, pupil, [sam, tess])
+    assessment = assessment_for(visit, sam)
+    flag_row = assessment.hazard_rows.get(source="flag")
+    content = _download(client, sam, "records:assessment_pdf", visit_pk=visit.pk)
+    text = " ".join(pages_of(content))
+    assert flag_row.hazard in text
+    assert flag_row.get_risk_level_display() in text
+
+
 def test_the_doorstep_assessment_pdf_answers_from_the_contact_log_and_warns_of_isolation(
     client, sam, tess, hugh, pupil
 ):
@@ -243,7 +261,10 @@ def test_the_doorstep_assessment_pdf_answers_from_the_contact_log_and_warns_of_i
     assert "Doorstep risk assessment" in text
     assert "Aisha Ahmed — 12 Elm Grove, Leeds, LS6 2BD" in text
     assert "24/11/2026 09:00 Phone call" in text and "No answer. Call at 9" in text
-    assert "24/11/2026 11:00: Phone call, Spoke to parent or carer. Call at 11" in text
+    assert "24/11/2026 11:00 Phone call" in text and "Spoke to parent or carer. Call at 11" in text
+    # The assessor's own answers to the 000 questions come first (R-RA-5).
+    assert "02/11/2026: Phone call with mother: all well, work collected." in text
+    assert "History of domestic violence; mother has had suicidal thoughts." in text
     assert "the visit must not be undertaken (R-RA-7)" in text
 
 
