@@ -230,6 +230,14 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": ESCALATION_SCAN_SECONDS},
     },
 }
+# R-REC-3: the visitors are emailed this many hours before their record falls due, once.
+RECORD_REMINDER_HOURS_BEFORE = env.int("RECORD_REMINDER_HOURS_BEFORE", default=4)
+RECORD_REMINDER_SCAN_SECONDS = env.float("RECORD_REMINDER_SCAN_SECONDS", default=300.0)
+CELERY_BEAT_SCHEDULE["record-reminders"] = {
+    "task": "records.tasks.record_reminders_scan",
+    "schedule": schedule(timedelta(seconds=RECORD_REMINDER_SCAN_SECONDS)),
+    "options": {"expires": RECORD_REMINDER_SCAN_SECONDS},
+}
 
 LOGGING = {
     "version": 1,
@@ -292,3 +300,5 @@ LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # sign-in successes are in ax
 # Retention (IRMS toolkit; `manage.py retention_review` lists, never deletes). Child protection
 # records: date of birth + 25 years (fixed). Tracking data about staff: this many days.
 RETENTION_STAFF_TRACKING_DAYS = env.int("RETENTION_STAFF_TRACKING_DAYS", default=365)
+# WeasyPrint logs every rendering step at INFO; its warnings (a missing font) still show.
+LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}

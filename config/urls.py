@@ -62,6 +62,7 @@ urlpatterns = [
         name="admin_login",
     ),
     path("risk/", include("riskassess.urls")),
+    path("records/", include("records.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent
+from .models import Action, AuditEvent, Concern, RecordReminder, VisitRecord
 
 
 @admin.register(AuditEvent)
@@ -20,3 +20,40 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records change only through records.services (with their audit events): the admin reads."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(VisitRecord)
+class VisitRecordAdmin(ReadOnlyAdmin):
+    list_display = ("visit", "school", "status", "outcome", "submitted_by", "submitted_at")
+    list_filter = ("status", "outcome", "school")
+
+
+@admin.register(Concern)
+class ConcernAdmin(ReadOnlyAdmin):
+    list_display = ("visit", "school", "level", "raised_by", "raised_at", "acknowledged_at")
+    list_filter = ("level", "school")
+
+
+@admin.register(Action)
+class ActionAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "visit", "owner", "due_on", "status")
+    list_filter = ("status", "school")
+
+
+@admin.register(RecordReminder)
+class RecordReminderAdmin(ReadOnlyAdmin):
+    list_display = ("visit", "due_at", "status", "sent_at")
+    list_filter = ("status",)

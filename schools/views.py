@@ -36,7 +36,15 @@ def pupil_list(request):
 def pupil_detail(request, pk: int):
     pupil = selectors.pupil_get(user=request.user, pk=pk)
     audit_read(actor=request.user, obj=pupil, what="pupil")  # R-SEC-2: reads are audited too
-    return render(request, "schools/pupil_detail.html", {"pupil": pupil})
+    # The chronology is for DSLs and the pupil's visitors (R-SEC-1); offer it to them only.
+    can_read_records = request.user.has_perm("schools.view_records", pupil.school) or (
+        pupil.visits.filter(visitors__user=request.user).exists()
+    )
+    return render(
+        request,
+        "schools/pupil_detail.html",
+        {"pupil": pupil, "can_read_records": can_read_records},
+    )
 
 
 @login_required

@@ -205,3 +205,17 @@ def doorstep_contacts_logged(visit, by: User):
             professional=Professional.objects.get(pk=professional) if professional else None,
             contacted="" if number or professional else "Duty desk",
         )
+
+
+def visit_returned(requester: User, pupil: Pupil, visitors: list[User], authoriser: User, **data):
+    """A visit authorised by `authoriser`, signed out and returned now: its record is due."""
+    from django.utils import timezone
+
+    from visits import services
+
+    visit = visit_draft(requester, pupil, visitors, **data)
+    assessment_for(visit, requester)
+    services.visit_submit(actor=requester, visit=visit, warnings_confirmed=True)
+    services.visit_authorise(actor=authoriser, visit=visit)
+    services.visit_mark_out(actor=None, visit=visit, at=timezone.now())
+    return services.visit_mark_returned(actor=None, visit=visit, at=timezone.now())

@@ -51,7 +51,9 @@ def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
 
     assessed_visit = visit_draft(sam, pupil, [sam, tess])
     assessment_for(assessed_visit, sam, risk="high")
+    records = _records_world(sam, tess, dana, pupil)
     return {
+        **records,
         "visit": visit_draft(sam, pupil, [sam, tess]),
         "assessed_visit": assessed_visit,
         "doorstep_visit": visit_draft(sam, pupil, [sam, tess], kind="doorstep"),
@@ -64,6 +66,24 @@ def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
         "oscar": oscar,
         "household": household,
         "pupil": pupil,
+    }
+
+
+def _records_world(sam, tess, dana, pupil) -> dict:
+    """A visit the visitors are back from, its draft record, a concern and Tess's action."""
+    from django.utils import timezone
+
+    from records import services
+    from tests.factories import visit_returned
+
+    visit = visit_returned(sam, pupil, [sam, tess], dana)
+    services.record_save(actor=sam, visit=visit, fields={"comments": "Draft"}, pupils={})
+    return {
+        "returned_visit": visit,
+        "concern": services.concern_raise(actor=sam, visit=visit, level="concern", details="x"),
+        "action": services.action_create(
+            actor=sam, visit=visit, description="Call", owner=tess, due_on=timezone.localdate()
+        ),
     }
 
 

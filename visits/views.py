@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from records import selectors as records_selectors
 from records.services import audit_read
 from schools.models import Pupil
 from schools.selectors import object_for_user, schools_requiring
@@ -27,7 +28,11 @@ def my_visits(request):
     return render(
         request,
         "visits/my_visits.html",
-        {"groups": groups, "has_visits": any(g["visits"] for g in groups)},
+        {
+            "groups": groups,
+            "has_visits": any(g["visits"] for g in groups),
+            **records_selectors.my_actions_panel(user=request.user),
+        },
     )
 
 
@@ -36,7 +41,12 @@ def my_visits(request):
 def queue(request):
     """DSL / Head home: the visits waiting for authorisation, oldest first."""
     visits = list(selectors.visit_queue(user=request.user))
-    return render(request, "visits/queue.html", {"visits": visits, "now": timezone.now()})
+    return render(
+        request,
+        "visits/queue.html",
+        # R-REC-3, R-REC-4, R-REC-6: concerns, overdue records and actions on the DSL's home.
+        {"visits": visits, "now": timezone.now(), **records_selectors.dsl_panel(user=request.user)},
+    )
 
 
 @login_required
