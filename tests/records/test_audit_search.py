@@ -173,3 +173,13 @@ def test_opening_a_household_s_contact_log_is_an_audited_read(signed_in, dana, h
         "schools.household",
         str(household.pk),
     )
+
+
+def test_opening_a_record_or_a_chronology_is_an_audited_read(signed_in, dana, sam, tess, pupil):
+    visit = visit_draft(sam, pupil, [sam, tess])
+    client = signed_in(dana)
+    client.get(reverse("records:record", kwargs={"visit_pk": visit.pk}))
+    client.get(reverse("records:chronology", kwargs={"pk": pupil.pk}))
+    reads = set(AuditEvent.objects.filter(actor=dana).values_list("event_type", "object_id"))
+    assert ("read.record", str(visit.pk)) in reads  # R-SEC-2
+    assert ("read.chronology", str(pupil.pk)) in reads
