@@ -50,6 +50,26 @@ def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
         "oscar": oscar,
         "household": household,
         "pupil": pupil,
+        **_tracking_world(sam, tess, dana, olive, pupil),
+    }
+
+
+def _tracking_world(sam, tess, dana, olive, pupil) -> dict:
+    """An authorised visit waiting to go out, and one out with its whole ladder fired."""
+    import datetime
+
+    from tests.tracking.conftest import authorised_visit, sign_out
+    from tracking.models import Notification
+    from tracking.services import signout_escalate
+
+    waiting = authorised_visit(sam, pupil, [sam, tess], dana)
+    signout = sign_out(authorised_visit(sam, pupil, [sam, tess], dana), olive)
+    late = signout.expected_return_at + datetime.timedelta(minutes=31)
+    signout_escalate(signout_id=signout.pk, now=late)
+    return {
+        "authorised_visit": waiting,
+        "signout": signout,
+        "notification": Notification.objects.filter(signout=signout).first(),
     }
 
 
@@ -91,6 +111,8 @@ def test_oscar_from_another_school_gets_404_for_any_oakfield_object(client, worl
 @pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_public_pages_open_without_signing_in(client, db, name):
     kwargs = {"uidb64": "MQ", "token": "set-password"} if name == "password_reset_confirm" else {}
+    if name == "tracking:checkin":
+        kwargs = {"token": "not-a-real-token"}
     response = client.get(reverse(name, kwargs=kwargs))
     assert response.status_code in (200, 302, 405)
     assert response.status_code < 500

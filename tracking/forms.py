@@ -79,6 +79,15 @@ class LondonTimeField(forms.Field):
         return value
 
 
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's errors on the form: on their field when the form has it, else on top."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
 class SignOutForm(forms.Form):
     """R-TRK-1: each visitor's mobile, the vehicle, the expected return; R-RA-8 re-confirm."""
 
@@ -86,8 +95,11 @@ class SignOutForm(forms.Form):
         label="Expected back (or phoning in) at",
         help_text="School time. The visit becomes overdue 15 minutes after this.",
     )
+    # Checked by the service with the other R-TRK-1 rules, so every error shows at once.
     vehicle = forms.CharField(
-        max_length=120, help_text="Make, colour and registration — or “on foot”."
+        max_length=120,
+        required=False,
+        help_text="Make, colour and registration — or “on foot”.",
     )
     reconfirm_assessment = forms.BooleanField(
         required=False,
@@ -121,6 +133,7 @@ class ExtendForm(forms.Form):
 
     new_expected_return_at = LondonTimeField(label="New time back (or phoning in)")
     reason = forms.CharField(
+        required=False,
         max_length=300,
         label="Why more time?",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),

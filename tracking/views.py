@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from riskassess.gates import assessment_currency
 
 from . import selectors, services
-from .forms import CallAttemptForm, DecisionForm, ExtendForm, SignOutForm
+from .forms import CallAttemptForm, DecisionForm, ExtendForm, SignOutForm, add_service_errors
 from .models import CheckInLink, SignOut, TrackingEvent
 from .throttle import throttle_hit
 from .tokens import CheckInTokenExpired, CheckInTokenInvalid, checkin_token_read
@@ -112,7 +112,7 @@ def signout_create(request, visit_pk: int):
                 reconfirm_assessment=form.cleaned_data.get("reconfirm_assessment", False),
             )
         except services.TrackingBlocked as error:
-            form.add_error(None, error)
+            add_service_errors(form, error)
         except services.TrackingConflict as error:
             messages.error(request, str(error))
             return redirect("tracking:board")
@@ -235,7 +235,7 @@ def extend(request, pk: int):
                 visitor=visitor,
             )
         except services.TrackingBlocked as error:
-            form.add_error(None, error)
+            add_service_errors(form, error)
         except services.TrackingConflict as error:
             messages.error(request, str(error))
             return redirect(_next(request, default))
@@ -275,7 +275,7 @@ def call_attempt(request, pk: int):
                 notes=form.cleaned_data["notes"],
             )
         except services.TrackingBlocked as error:
-            form.add_error(None, error)
+            add_service_errors(form, error)
         except services.TrackingConflict as error:
             messages.error(request, str(error))
             return redirect(_next(request, default))
@@ -353,7 +353,7 @@ def decision(request, pk: int):
                 outcome=form.cleaned_data["outcome"],
             )
         except services.TrackingBlocked as error:
-            form.add_error(None, error)
+            add_service_errors(form, error)
         except services.TrackingConflict as error:
             messages.error(request, str(error))
             return redirect("tracking:emergency", pk=signout.pk)
