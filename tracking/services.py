@@ -61,11 +61,11 @@ class TrackingConflict(Exception):
     """Somebody else got there first (the visitor came back, another tab): nothing changed."""
 
 
-def heartbeat_beat(*, name: str) -> Heartbeat:
-    beat, _ = Heartbeat.objects.update_or_create(
-        name=name, defaults={"last_ran_at": timezone.now()}
-    )
-    return beat
+def heartbeat_beat(*, name: str) -> None:
+    """Record that a periodic job ran. One UPDATE in the usual case: this runs every scan."""
+    now = timezone.now()
+    if not Heartbeat.objects.filter(name=name).update(last_ran_at=now):
+        Heartbeat.objects.get_or_create(name=name, defaults={"last_ran_at": now})
 
 
 def ladder_minute() -> datetime.timedelta:
@@ -624,12 +624,23 @@ def escalation_scan(
     that never finished as in doubt. Safe to run twice, or in two processes at once."""
     now = now or timezone.now()
     report = ScanReport()
-    due = list(
-        SignOut.objects.filter(next_escalation_at__lte=now)
-        .order_by("next_escalation_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    report.due = len(due)
+    for _ in range(20):  # batches of `limit`: after a long outage, thousands may be due
+        due = list(
+            SignOut.objects.filter(next_escalation_at__lte=now)
+            .order_by("next_escalation_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        report.due += len(due)
+        _escalate_batch(due, now=now, enqueue=enqueue, report=report)
+        if len(due) < limit:
+            break
+    report.requeued = notifications_requeue(now=now, enqueue=enqueue)
+    report.marked_in_doubt = notifications_mark_in_doubt(now=now)
+    heartbeat_beat(name=ESCALATION_SCAN)
+    return report
+
+
+def _escalate_batch(due: list[int], *, now, enqueue, report: ScanReport) -> None:
     for signout_id in due:
         try:
             fired = signout_escalate(signout_id=signout_id, now=now, enqueue=enqueue)
@@ -644,10 +655,6 @@ def escalation_scan(
             report.fired += [(signout_id, step.ladder_round, step.number) for step in fired]
         else:
             report.claimed_by_others += 1
-    report.requeued = notifications_requeue(now=now, enqueue=enqueue)
-    report.marked_in_doubt = notifications_mark_in_doubt(now=now)
-    heartbeat_beat(name=ESCALATION_SCAN)
-    return report
 
 
 @transaction.atomic
@@ -682,12 +689,15 @@ def _ladder_advance(
     stage, round_ = signout.escalation_stage, signout.ladder_round
     if target <= stage:
         return []
+    # `now` decided what is due; the step records when it really fired (a long scan, or one
+    # that waited for a row lock, fires later than it started).
+    fired_at = max(now, timezone.now())
     due_times = signout.due_times()
     next_due = due_times[target] if target < len(due_times) else None
     update = {"escalation_stage": target, "next_escalation_at": next_due}
     reaches_manager = target >= signout.manager_step
     if reaches_manager:
-        update.update(manager_alerted_at=now, resolved_at=None, resolved_by=None)
+        update.update(manager_alerted_at=fired_at, resolved_at=None, resolved_by=None)
     claimed = SignOut.objects.filter(
         pk=signout.pk,
         ladder_round=round_,
@@ -701,7 +711,9 @@ def _ladder_advance(
         due_at = due_times[number - 1]
         if trigger == EscalationStep.Trigger.FINAL_CALL_FAILED and number == target:
             due_at = now
-        step, notes = _step_fire(signout, number=number, due_at=due_at, now=now, trigger=trigger)
+        step, notes = _step_fire(
+            signout, number=number, due_at=due_at, now=fired_at, trigger=trigger
+        )
         steps.append(step)
         created += notes
     _after_commit(created, enqueue)
@@ -873,6 +885,8 @@ def notifications_requeue(
         .order_by("retry_at")
         .values_list("pk", "retry_at")[:limit]
     )
+    if not rows:
+        return 0
     again = now + datetime.timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS)
     ids = []
     with transaction.atomic():

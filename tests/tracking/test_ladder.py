@@ -534,3 +534,14 @@ def test_the_sign_out_of_another_school_is_never_touched_by_a_scan_of_nothing_du
     report = scan()
     assert (report.due, report.steps_fired) == (0, 0)
     assert SignOut.objects.get(pk=signout.pk).escalation_stage == 0
+
+
+def test_one_scan_works_through_more_due_sign_outs_than_one_batch(
+    clock, sam, tess, dana, olive, pupil, scan
+):
+    # R-ESC-5: after a long outage every due step fires in the next scan, however many.
+    signouts = [sign_out(authorised_visit(sam, pupil, [sam, tess], dana), olive) for _ in range(5)]
+    clock.move_to(R + 31 * minute)
+    report = scan(limit=2)
+    assert report.steps_fired == 5 * 4
+    assert all(SignOut.objects.get(pk=s.pk).escalation_stage == 4 for s in signouts)
