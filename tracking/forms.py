@@ -93,7 +93,6 @@ class SignOutForm(forms.Form):
 
     expected_return_at = LondonDateTimeField(
         label="Expected back (or phoning in) at",
-        help_text="School time. The visit becomes overdue 15 minutes after this.",
     )
     # Checked by the service with the other R-TRK-1 rules, so every error shows at once.
     vehicle = forms.CharField(
@@ -106,8 +105,11 @@ class SignOutForm(forms.Form):
         label="I have checked the risk assessment still holds and re-confirm it",
     )
 
-    def __init__(self, *args, visitors, stale_reasons: list[str], **kwargs):
+    def __init__(self, *args, visitors, stale_reasons: list[str], grace_minutes: int, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["expected_return_at"].help_text = (
+            f"School time. The visit becomes overdue {grace_minutes} minutes after this (R-TRK-3)."
+        )
         self.visitors = visitors
         self.stale_reasons = stale_reasons
         for visitor in visitors:

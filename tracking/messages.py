@@ -184,9 +184,10 @@ def manager_messages(signout: SignOut, *, reason: str) -> list[Message]:
     return messages
 
 
-def help_messages(signout: SignOut, *, asked_by: str) -> list[Message]:
-    """R-ESC-7: the manager and the office, at once."""
-    context = {**_context(signout), "asked_by": asked_by}
+def help_messages(signout: SignOut, *, asked_by: str, from_office: bool) -> list[Message]:
+    """R-ESC-7: the manager and the office, at once. `from_office`: the office raised it on the
+    visitors' behalf (they phoned, or the office fears for them)."""
+    context = {**_context(signout), "asked_by": asked_by, "from_office": from_office}
     messages = []
     for manager in managers_for(signout):
         label = f"{manager} (manager)"

@@ -195,6 +195,7 @@ def emergency_details(*, signout: SignOut) -> dict:
         default=None,
     )
     return {
+        "timeline": _timeline(events, calls, steps, notifications, decisions),
         "events": events,
         "calls": calls,
         "steps": steps,
@@ -203,6 +204,46 @@ def emergency_details(*, signout: SignOut) -> dict:
         "last_contact": last_contact,
         "risk_flags": list(signout.visit.household.risk_flags.all()),
     }
+
+
+def _timeline(events, calls, steps, notifications, decisions) -> list[dict]:
+    """Everything that happened, in time order, in words."""
+    from .messages import local_time
+
+    items = []
+    for e in events:
+        text = e.get_kind_display()
+        if e.new_expected_return_at:
+            text += f" — back by {local_time(e.new_expected_return_at)}"
+        if e.reason:
+            text += f" ({e.reason})"
+        items.append((e.occurred_at, 0, f"{text}, via {e.get_via_display()}"))
+    for s in steps:
+        late = (
+            f" (due {local_time(s.due_at)})"
+            if s.fired_at - s.due_at >= datetime.timedelta(minutes=1)
+            else ""
+        )
+        items.append((s.fired_at, 1, f"{s.get_kind_display()}{late}"))
+    for n in notifications:
+        when = f" at {local_time(n.sent_at)}" if n.sent_at else ""
+        items.append(
+            (
+                n.created_at,
+                2,
+                f"{n.get_channel_display()} to {n.recipient_label}: "
+                f"{n.get_status_display().lower()}{when}",
+            )
+        )
+    for c in calls:
+        who = f" ({c.visitor})" if c.visitor else ""
+        items.append(
+            (c.called_at, 3, f"Call to {c.number_display}{who}: {c.get_outcome_display()}")
+        )
+    for d in decisions:
+        outcome = f" — outcome: {d.get_outcome_display()}" if d.outcome else ""
+        items.append((d.recorded_at, 4, f"{d.recorded_by}: {d.get_action_display()}{outcome}"))
+    return [{"at": at, "text": text} for at, _, text in sorted(items, key=lambda i: i[:2])]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -436,11 +436,12 @@ def signout_help_request(
         due_at=now,
         fired_at=now,
     )
-    label = str(asked_by) if asked_by is not None else "A visitor"
     created = _notifications_create(
         signout,
         step,
-        ladder_messages.help_messages(signout, asked_by=label),
+        ladder_messages.help_messages(
+            signout, asked_by=str(asked_by or "A visitor"), from_office=visitor is None
+        ),
         key=f"signout:{signout.pk}:help",
         supersedable=False,
         now=now,

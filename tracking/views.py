@@ -99,6 +99,7 @@ def signout_create(request, visit_pk: int):
         request.POST or None,
         visitors=visitors,
         stale_reasons=stale,
+        grace_minutes=visit.school.overdue_grace_minutes,
         initial={"expected_return_at": visit.planned_return, "vehicle": visit.vehicle},
     )
     if request.method == "POST" and not problems and form.is_valid():

@@ -545,3 +545,12 @@ def test_one_scan_works_through_more_due_sign_outs_than_one_batch(
     report = scan(limit=2)
     assert report.steps_fired == 5 * 4
     assert all(SignOut.objects.get(pk=s.pk).escalation_stage == 4 for s in signouts)
+
+
+def test_the_office_can_raise_the_alarm_for_the_visitors(clock, signout, olive, max, committed):
+    # R-ESC-7, from the board: a visitor phoned the office asking for help.
+    committed(signout_help_request, actor=olive, signout=signout, via="board")
+    (text,) = sms_to(max.profile.work_mobile)
+    assert (
+        "the office (Olive Example) raised the alarm for Sam Example and Tess Example" in text.body
+    )
