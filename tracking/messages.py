@@ -58,17 +58,26 @@ def _active_members(school_id: int, role: str):
 
 def managers_for(signout: SignOut) -> list[User]:
     """R-ESC-3: the visit's out-of-hours manager for an out-of-hours visit, else the school's
-    designated manager, else the Headteacher (and, at a school with none, its DSLs)."""
+    designated manager, else the Headteacher (and, at a school with none, its DSLs).
+
+    A manager with neither an email address nor a mobile on file cannot be alerted: the ladder
+    goes on down the list rather than tell nobody."""
     visit, school = signout.visit, signout.school
+    chain = []
     if visit.out_of_hours and visit.out_of_hours_manager_id:
-        candidates = [visit.out_of_hours_manager]
-    elif school.designated_manager_id:
-        candidates = [school.designated_manager]
-    else:
-        candidates = list(_active_members(school.pk, Role.HEAD)) or list(
-            _active_members(school.pk, Role.DSL)
-        )
-    return [user for user in candidates if user.is_active]
+        chain.append(lambda: [visit.out_of_hours_manager])
+    if school.designated_manager_id:
+        chain.append(lambda: [school.designated_manager])
+    chain.append(lambda: list(_active_members(school.pk, Role.HEAD)))
+    chain.append(lambda: list(_active_members(school.pk, Role.DSL)))
+    first = []
+    for candidates in chain:
+        active = [user for user in candidates() if user.is_active]
+        reachable = [user for user in active if user.email or _mobile(user)]
+        if reachable:
+            return reachable
+        first = first or active
+    return first
 
 
 def _mobile(user: User) -> str:

@@ -78,7 +78,7 @@ def _seconds(minutes: int) -> int:
     return max(1, round(minutes * ladder_minute().total_seconds()))
 
 
-def _signout_for_update(signout: SignOut) -> SignOut:
+def _signout_fresh(signout: SignOut) -> SignOut:
     return SignOut.objects.select_related("school", "visit").get(pk=signout.pk)
 
 
@@ -493,7 +493,7 @@ def call_attempt_record(
         errors["outcome"] = ["Choose what happened on the call."]
     if errors:
         raise TrackingBlocked(errors)
-    signout = _signout_for_update(signout)
+    signout = _signout_fresh(signout)
     if not signout.is_open:
         raise _not_open(signout)
     attempt = CallAttempt.objects.create(
@@ -559,7 +559,7 @@ def escalation_decision_record(
         errors["notes"] = ["Say what happened in the notes."]
     if errors:
         raise TrackingBlocked(errors)
-    signout = _signout_for_update(signout)
+    signout = _signout_fresh(signout)
     if signout.manager_alerted_at is None:
         raise TrackingBlocked(
             "The manager has not been alerted about this visit: there is nothing to decide yet."
@@ -667,6 +667,10 @@ def signout_escalate(
     signout = _load_for_messages(signout_id)
     if signout.next_escalation_at is None or signout.next_escalation_at > now:
         return []
+    if signout.visit.status == VisitStatus.CANCELLED:
+        # visit_cancel closes the ladder itself; this covers a visit cancelled by any other way.
+        signout_close_for_cancelled_visit(actor=None, visit=signout.visit)
+        return []
     target = signout.steps_due_by(now)
     return _ladder_advance(
         signout, target=target, now=now, trigger=EscalationStep.Trigger.SCAN, enqueue=enqueue
@@ -688,8 +692,8 @@ def _ladder_advance(
     fires nothing. On PostgreSQL the loser waits for the winner's row lock, then re-reads and
     finds the stage moved on; on SQLite writers take turns."""
     stage, round_ = signout.escalation_stage, signout.ladder_round
-    if target <= stage:
-        return []
+    if target <= stage or signout.next_escalation_at is None:
+        return []  # nothing new is due, or the ladder is stopped
     # `now` decided what is due; the step records when it really fired (a long scan, or one
     # that waited for a row lock, fires later than it started).
     fired_at = max(now, timezone.now())
@@ -703,6 +707,8 @@ def _ladder_advance(
         pk=signout.pk,
         ladder_round=round_,
         escalation_stage=stage,
+        # A phone-in or a call for help stops the ladder (NULL) without closing tracking.
+        next_escalation_at=signout.next_escalation_at,
         state__in=SignOut.OPEN_STATES,
     ).update(**update)
     if not claimed:

@@ -554,3 +554,67 @@ def test_the_office_can_raise_the_alarm_for_the_visitors(clock, signout, olive, 
     assert (
         "the office (Olive Example) raised the alarm for Sam Example and Tess Example" in text.body
     )
+
+
+def test_a_manager_with_no_email_or_mobile_on_file_is_passed_over_for_the_next(
+    clock, signout, scan, max, hugh
+):
+    # R-ESC-3: the ladder never alerts nobody.
+    max.email = ""
+    max.save()
+    max.profile.work_mobile = ""
+    max.profile.save()
+    clock.move_to(R + 30 * minute)
+    scan()
+    alerted = set(
+        Notification.objects.filter(signout=signout, step__kind="manager").values_list(
+            "recipient__username", flat=True
+        )
+    )
+    assert alerted == {"hugh"}
+
+
+def test_the_scan_never_escalates_a_cancelled_visit_however_it_was_cancelled(
+    clock, signout, scan, dana
+):
+    from visits.models import Visit
+
+    # Cancelled without visits.services.visit_cancel (say, by a data fix): the scan checks too.
+    Visit.objects.filter(pk=signout.visit_id).update(
+        status="cancelled", cancelled_at=NOON, cancelled_by=dana
+    )
+    clock.move_to(R + 40 * minute)
+    assert scan().steps_fired == 0
+    signout.refresh_from_db()
+    assert signout.state == "cancelled" and signout.next_escalation_at is None
+
+
+@pytest.mark.parametrize("contact", ["phone_in", "help", "extend", "return"])
+def test_a_scan_that_read_the_sign_out_before_a_contact_fires_nothing_after_it(
+    clock, signout, sam, contact
+):
+    """R-ESC-5, R-ESC-6: the scan read the sign-out at stage 0; before it claims the step, the
+    visitor phones in (or asks for help, or gives a new time, or comes back). Its claim is on
+    what it read, so it updates nothing."""
+    from tracking.services import _ladder_advance, _load_for_messages
+
+    clock.move_to(R + 15 * minute)
+    stale = _load_for_messages(signout.pk)
+    if contact == "phone_in":
+        signout_phone_in(actor=sam, signout=signout, via="phone", visitor=sam)
+    elif contact == "help":
+        signout_help_request(actor=sam, signout=signout, via="phone", visitor=sam)
+    elif contact == "extend":
+        signout_extend(
+            actor=sam,
+            signout=signout,
+            new_expected_return_at=R + 40 * minute,
+            reason="Running late",
+            via="phone",
+            visitor=sam,
+        )
+    else:
+        signout_return(actor=sam, signout=signout, went_home=True, via="phone", visitor=sam)
+    fired = _ladder_advance(stale, target=1, now=R + 15 * minute, trigger="scan", enqueue=None)
+    assert fired == []
+    assert not EscalationStep.objects.filter(signout=signout).exclude(kind="help").exists()
