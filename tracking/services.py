@@ -61,8 +61,17 @@ class TrackingConflict(Exception):
     """Somebody else got there first (the visitor came back, another tab): nothing changed."""
 
 
+@transaction.atomic
 def heartbeat_beat(*, name: str) -> None:
     """Record that a periodic job ran. One UPDATE in the usual case: this runs every scan."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # The one write of an idle scan. Losing the last heartbeat in a crash is harmless (the
+        # next scan writes another), so it need not wait for the disk: this makes an idle scan
+        # take well under a millisecond instead of one fsync.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
     now = timezone.now()
     if not Heartbeat.objects.filter(name=name).update(last_ran_at=now):
         Heartbeat.objects.get_or_create(name=name, defaults={"last_ran_at": now})
