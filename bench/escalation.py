@@ -392,7 +392,7 @@ def report(runs: list[dict], idle: dict, took: float) -> str:
         + ". A step falls due at a uniformly random moment between two scans, so its lateness "
         "is at most one beat interval plus the time to send: with the 15 s beat the p95 cannot "
         "be under ~14 s. Meeting p95 ≤ 10 s needs ESCALATION_SCAN_SECONDS ≤ 10 (the idle scan "
-        "below costs a few milliseconds, so a 5 s beat is cheap).",
+        "below costs a millisecond or two, so a 5 s beat is cheap).",
         "",
         f"### Idle scan: {idle['open']:,} open sign-outs, none due",
         "",
