@@ -3,7 +3,8 @@
 Each change moves a SignOut with a conditional update (`filter(pk=…, <what we read>).update(…)`)
 and checks the row count, so a return racing a step, two scans, two beats or two clicks are
 decided once, by the database. Steps and messages are created in the same transaction as the
-claim that fired them; messages are handed to the workers after commit (R-ESC-5).
+claim that fired them; messages are handed to the workers after commit (R-ESC-5). Every change
+writes its AuditEvent in the same transaction (R-SEC-2).
 """
 
 import datetime
