@@ -120,3 +120,14 @@ def signed_in(client):
     from .auth import sign_in
 
     return lambda user: sign_in(client, user)
+
+
+@pytest.fixture(autouse=True)
+def _sms_kept_in_memory(settings):
+    """SMS go to tracking.sms.outbox (read it like mail.outbox), never to a provider."""
+    from tracking import sms
+
+    settings.SMS_BACKEND = "tracking.sms.InMemoryBackend"
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
