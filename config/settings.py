@@ -223,7 +223,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 ESCALATION_SCAN_SECONDS = env.float("ESCALATION_SCAN_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
-    # Writes the heartbeat the office board shows; the escalation issue grows this into the scan.
+    # The escalation scan (tracking.services.escalation_scan): fires due ladder steps, re-sends
+    # lost messages, marks crashed sends in doubt, and writes the heartbeat the board shows.
     "escalation-scan": {
         "task": "tracking.tasks.escalation_scan",
         "schedule": schedule(timedelta(seconds=ESCALATION_SCAN_SECONDS)),
@@ -302,3 +303,22 @@ LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # sign-in successes are in ax
 RETENTION_STAFF_TRACKING_DAYS = env.int("RETENTION_STAFF_TRACKING_DAYS", default=365)
 # WeasyPrint logs every rendering step at INFO; its warnings (a missing font) still show.
 LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}
+
+# The escalation engine (tracking/). Times are read from the database by the scan; these only
+# tune how the outbox is retried. See README "Environment".
+ESCALATION_MINUTE_SECONDS = env.float("ESCALATION_MINUTE_SECONDS", default=60.0)
+if not 0 < ESCALATION_MINUTE_SECONDS <= 60:
+    raise environ.ImproperlyConfigured("ESCALATION_MINUTE_SECONDS must be between 0 and 60.")
+NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=60)
+NOTIFICATION_IN_DOUBT_AFTER_SECONDS = env.int("NOTIFICATION_IN_DOUBT_AFTER_SECONDS", default=120)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+CHECKIN_LINK_MINUTES = env.int("CHECKIN_LINK_MINUTES", default=60)
+# SMS providers (tracking/sms.py): Twilio, or GOV.UK Notify with a template whose text is ((body)).
+SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=15.0)
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
+NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID", default="")
+NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")

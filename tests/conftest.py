@@ -122,6 +122,17 @@ def signed_in(client):
     return lambda user: sign_in(client, user)
 
 
+@pytest.fixture(autouse=True)
+def _sms_kept_in_memory(settings):
+    """SMS go to tracking.sms.outbox (read it like mail.outbox), never to a provider."""
+    from tracking import sms
+
+    settings.SMS_BACKEND = "tracking.sms.InMemoryBackend"
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
 @pytest.fixture
 def admin_client(client, admin_user):
     """pytest-django's admin_client, signed in the Homeward way (with a second factor)."""

@@ -66,6 +66,26 @@ def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
         "oscar": oscar,
         "household": household,
         "pupil": pupil,
+        **_tracking_world(sam, tess, dana, olive, pupil),
+    }
+
+
+def _tracking_world(sam, tess, dana, olive, pupil) -> dict:
+    """An authorised visit waiting to go out, and one out with its whole ladder fired."""
+    import datetime
+
+    from tests.tracking.conftest import authorised_visit, sign_out
+    from tracking.models import Notification
+    from tracking.services import signout_escalate
+
+    waiting = authorised_visit(sam, pupil, [sam, tess], dana)
+    signout = sign_out(authorised_visit(sam, pupil, [sam, tess], dana), olive)
+    late = signout.expected_return_at + datetime.timedelta(minutes=31)
+    signout_escalate(signout_id=signout.pk, now=late)
+    return {
+        "authorised_visit": waiting,
+        "signout": signout,
+        "notification": Notification.objects.filter(signout=signout).first(),
     }
 
 

@@ -29,12 +29,16 @@ PUBLIC = {
     "healthz": "the load balancer's health check; says nothing about any school",
     "admin_login": "sends the admin's own sign-in to Homeward's two-factor sign-in",
     "visits:calendar_feed": "calendar apps cannot sign in: the secret, revocable token is the key",
+    "tracking:checkin": "an overdue visitor's check-in link from an SMS: its signed, one-hour, "
+    "single-use token is the key; it can only say I'm safe or 15 more minutes; rate-limited and "
+    "audited (tests/tracking/test_checkin_link.py)",
 }
 
 # Arguments for public URLs that take some.
 PUBLIC_KWARGS = {
     "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
     "visits:calendar_feed": {"token": "not-a-real-token"},
+    "tracking:checkin": {"token": "not-a-real-token"},
 }
 
 
@@ -229,6 +233,60 @@ PAGES: dict[str, Page] = {
         allowed=("sam", "dana", "hugh"),
         forbidden=("olive", "max"),
         kwargs=lambda world: {"school_pk": world["pupil"].school_id, "form": "home-visit-form"},
+        scoped=True,
+    ),
+    # Sign-out and escalation (tracking/): the office's board and calls, the visitor's own
+    # actions from their phone, the manager's emergency page and decision.
+    "tracking:mine": Page(allowed=("sam", "tess", "olive"), forbidden=()),
+    "tracking:signout": Page(
+        allowed=("olive", "dana", "max"),
+        forbidden=("sam", "tess"),
+        kwargs=lambda world: {"visit_pk": world["authorised_visit"].pk},
+        scoped=True,
+    ),
+    **{
+        name: Page(
+            allowed=("sam", "tess", "olive", "dana", "max"),
+            forbidden=(),
+            kwargs=lambda world: {"pk": world["signout"].pk},
+            scoped=True,
+        )
+        for name in (
+            "tracking:phone_in",
+            "tracking:extend",
+            "tracking:going_home",
+            "tracking:returned",
+            "tracking:help",
+        )
+    },
+    "tracking:call": Page(
+        allowed=("olive", "dana", "max"),
+        forbidden=("sam", "tess"),
+        kwargs=lambda world: {"pk": world["signout"].pk},
+        scoped=True,
+    ),
+    "tracking:emergency": Page(
+        allowed=("olive", "dana", "hugh", "max"),
+        forbidden=("sam", "tess"),
+        kwargs=lambda world: {"pk": world["signout"].pk},
+        scoped=True,
+    ),
+    "tracking:briefing_pdf": Page(
+        allowed=("olive", "max"),
+        forbidden=("sam", "tess"),
+        kwargs=lambda world: {"pk": world["signout"].pk},
+        scoped=True,
+    ),
+    "tracking:decision": Page(
+        allowed=("max", "dana", "hugh"),
+        forbidden=("olive", "sam", "tess"),
+        kwargs=lambda world: {"pk": world["signout"].pk},
+        scoped=True,
+    ),
+    "tracking:resend": Page(
+        allowed=("olive", "dana", "max"),
+        forbidden=("sam", "tess"),
+        kwargs=lambda world: {"pk": world["notification"].pk},
         scoped=True,
     ),
 }

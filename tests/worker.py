@@ -4,9 +4,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -33,19 +34,37 @@ def unique_queue() -> str:
 @contextmanager
 def celery_process(*args: str, **env):
     """Run `celery -A config <args>` until the block ends; the process group is killed after."""
-    process = subprocess.Popen(
+    # The log goes to a file, not a pipe nobody reads: a full pipe would block the worker.
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
+        prefix="celery-", suffix=".log", delete=False
+    )
+    process = subprocess.Popen(  # noqa: S603 - our own command line
         [sys.executable, "-m", "celery", "-A", "config", *args, "--loglevel=INFO"],
         cwd=ROOT,
         env=worker_environment(**env),
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    process.log_path = log.name
     try:
         yield process
+    except BaseException:
+        # The test failed: show the end of the process's log with it.
+        print(Path(log.name).read_text(errors="replace")[-6000:], file=sys.stderr)
+        raise
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
+        with suppress(ProcessLookupError):  # the test killed it already
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+        log.close()
+        os.unlink(log.name)
+
+
+def process_kill(process) -> None:
+    """SIGKILL a celery_process mid-work, as the kernel's OOM killer or a power cut would."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.2):

@@ -1,4 +1,446 @@
+"""Sign-out, phone-ins and the overdue-return escalation ladder (R-TRK-*, R-ESC-*).
+
+The ladder lives in these rows, never in Celery ETA tasks or in memory (R-ESC-5): a sign-out
+stores its expected return time, the steps already fired and when the next one falls due. The
+escalation scan claims due rows with conditional updates, so every step and every message happens
+exactly once however many scans run. See DESIGN.md "Escalation engine".
+"""
+
+import datetime
+
+from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+
+
+class SignOut(models.Model):
+    """Visitors out on a visit: one per visit, from sign-out until they are back (R-TRK-1)."""
+
+    class State(models.TextChoices):
+        OUT = "out", "Out on the visit"
+        LEFT_SAFELY = "left_safely", "Left the visit safely"
+        RETURNED = "returned", "Back at school"
+        WENT_HOME = "went_home", "Gone straight home"
+        CANCELLED = "cancelled", "Visit cancelled"
+
+    visit = models.OneToOneField("visits.Visit", on_delete=models.PROTECT, related_name="signout")
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OUT)
+    signed_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_out_at = models.DateTimeField()
+    vehicle = models.CharField(max_length=120, help_text="Make, colour, registration — or on foot.")
+    # R the ladder counts from; a new expected time restarts the ladder (R-ESC-6).
+    expected_return_at = models.DateTimeField()
+
+    # The school's ladder settings when the visitors signed out (R-TRK-3, R-ESC-2, R-ESC-3), in
+    # seconds: a school changing its settings mid-visit does not move a ladder already running.
+    grace_seconds = models.PositiveIntegerField()
+    retry_interval_seconds = models.PositiveIntegerField()
+    retries = models.PositiveSmallIntegerField()
+
+    # The ladder: which round (1, then +1 each new expected time), how many of its steps have
+    # fired, and when the next one falls due (NULL once tracking is closed or the ladder is done).
+    ladder_round = models.PositiveIntegerField(default=1)
+    escalation_stage = models.PositiveSmallIntegerField(default=0)
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    manager_alerted_at = models.DateTimeField(null=True, blank=True)
+    help_requested_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # R-ESC-4: an escalation stays open until the manager records an outcome.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    OPEN_STATES = (State.OUT, State.LEFT_SAFELY)
+
+    class Meta:
+        ordering = ["expected_return_at", "pk"]
+        indexes = [
+            # Used by the escalation scan: the sign-outs whose next step is due. Partial, so the
+            # idle scan reads only the open ladders' due times, however many visits are closed.
+            models.Index(
+                fields=["next_escalation_at"],
+                condition=Q(next_escalation_at__isnull=False),
+                name="signout_due",
+            ),
+            # Used by the board: a school's visitors out now.
+            models.Index(fields=["school", "state"], name="signout_school_state"),
+            # Used by the board and the escalations page: cases the manager has not resolved.
+            models.Index(
+                fields=["school", "manager_alerted_at"],
+                condition=Q(resolved_at__isnull=True, manager_alerted_at__isnull=False),
+                name="signout_open_case",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(next_escalation_at__isnull=True) | Q(state__in=["out", "left_safely"]),
+                name="signout_ladder_only_while_out",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalation_stage__lte=F("retries") + 2),
+                name="signout_stage_within_ladder",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(manager_alerted_at__isnull=False),
+                name="signout_resolved_only_after_alert",
+            ),
+            models.CheckConstraint(
+                condition=Q(retry_interval_seconds__gte=1) & Q(grace_seconds__gte=1),
+                name="signout_ladder_seconds_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sign-out of visit #{self.visit_id} ({self.get_state_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    @property
+    def manager_step(self) -> int:
+        """The step number that alerts the manager: after the overdue step and the retries."""
+        return self.retries + 2
+
+    @property
+    def final_retry_step(self) -> int:
+        return self.retries + 1
+
+    def due_times(self) -> list[datetime.datetime]:
+        """When each step of the current round falls due: step n at R + grace + (n-1) × interval
+        (R+15, R+20, R+25, R+30 with the defaults). Aware UTC datetimes, so clock changes in
+        Europe/London never move them."""
+        grace = datetime.timedelta(seconds=self.grace_seconds)
+        interval = datetime.timedelta(seconds=self.retry_interval_seconds)
+        return [
+            self.expected_return_at + grace + step * interval for step in range(self.manager_step)
+        ]
+
+    def steps_due_by(self, now: datetime.datetime) -> int:
+        """How many steps of the current round are due at `now` (from the stored times alone)."""
+        return sum(1 for due in self.due_times() if due <= now)
+
+    @property
+    def case_open(self) -> bool:
+        return self.manager_alerted_at is not None and self.resolved_at is None
+
+
+class SignOutVisitor(models.Model):
+    """A visitor on a sign-out and the mobile confirmed at the door (R-TRK-1)."""
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="visitors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    mobile = models.CharField(max_length=16, help_text="E.164, confirmed at sign-out.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["signout", "user"], name="signoutvisitor_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.signout}"
+
+    @property
+    def mobile_display(self) -> str:
+        from schools.validators import format_uk_phone
+
+        return format_uk_phone(self.mobile)
+
+
+class TrackingEvent(models.Model):
+    """Something a visitor or the office recorded while the visitors were out (R-TRK-2)."""
+
+    class Kind(models.TextChoices):
+        SIGNED_OUT = "signed_out", "Signed out"
+        PHONED_IN = "phoned_in", "Left the visit safely"
+        EXTENDED = "extended", "Needs more time"
+        WENT_HOME = "went_home", "Going straight home"
+        RETURNED = "returned", "Back at school"
+        HELP = "help", "Asked for help"
+        CHECKED_IN_SAFE = "checked_in_safe", "Checked in: safe"
+        CANCELLED = "cancelled", "Visit cancelled while out"
+
+    class Via(models.TextChoices):
+        BOARD = "board", "the office board"
+        PHONE = "phone", "the visitor's phone"
+        LINK = "link", "the check-in link"
+        SYSTEM = "system", "Homeward"
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    via = models.CharField(max_length=8, choices=Via.choices)
+    occurred_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    new_expected_return_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["signout", "occurred_at"], name="trackingevent_signout")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.occurred_at}"
+
+
+class CallAttempt(models.Model):
+    """One call by the office to a visitor (R-ESC-2): time, number called and outcome."""
+
+    class Outcome(models.TextChoices):
+        SPOKE_SAFE = "spoke_safe", "Spoke to them: they are safe"
+        NO_ANSWER = "no_answer", "No answer"
+        VOICEMAIL = "voicemail", "Left a voicemail"
+        UNREACHABLE = "unreachable", "Phone off or unreachable"
+
+    FAILED = (Outcome.NO_ANSWER, Outcome.VOICEMAIL, Outcome.UNREACHABLE)
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="calls")
+    ladder_round = models.PositiveIntegerField()
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    number_called = models.CharField(max_length=16)
+    called_at = models.DateTimeField()
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    notes = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["called_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Call to {self.number_called}: {self.get_outcome_display()}"
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in self.FAILED
+
+    @property
+    def number_display(self) -> str:
+        from schools.validators import format_uk_phone
+
+        return format_uk_phone(self.number_called)
+
+
+class EscalationStep(models.Model):
+    """A step of the ladder that fired. The unique constraints are the last guard of exactly
+    once (R-ESC-5): the conditional update on SignOut.escalation_stage is the first."""
+
+    class Kind(models.TextChoices):
+        OVERDUE = "overdue", "Overdue: office alerted, visitors asked to call in"
+        RETRY = "retry", "Office prompted to call again"
+        FINAL_RETRY = "final_retry", "Office prompted to make the final call"
+        MANAGER = "manager", "Manager alerted"
+        HELP = "help", "Help requested: manager and office alerted"
+
+    class Trigger(models.TextChoices):
+        SCAN = "scan", "the escalation scan"
+        FINAL_CALL_FAILED = "final_call_failed", "the final call was recorded as failed"
+        HELP = "help", "a request for help"
+
+    HELP_NUMBER = 0
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="steps")
+    ladder_round = models.PositiveIntegerField()
+    number = models.PositiveSmallIntegerField(help_text="1 overdue … manager; 0 for help.")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    due_at = models.DateTimeField()
+    fired_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["fired_at", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["signout", "ladder_round", "number"],
+                condition=~Q(kind="help"),
+                name="escalationstep_once_per_round",
+            ),
+            models.UniqueConstraint(
+                fields=["signout"], condition=Q(kind="help"), name="escalationstep_help_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} (round {self.ladder_round}) at {self.fired_at}"
+
+
+class Notification(models.Model):
+    """The outbox: one email or SMS to one recipient, created with its step, sent by a worker.
+
+    Sending claims the row (PENDING → SENDING) before calling the provider, so two workers never
+    both send. A send that crashed half-way stays SENDING and the scan marks it UNKNOWN: shown on
+    the board with a resend button, never resent automatically (R-ESC-5).
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to send"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "In doubt: may not have been sent"
+        CANCELLED = "cancelled", "Not needed any more"
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="notifications")
+    step = models.ForeignKey(
+        EscalationStep,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    template = models.CharField(max_length=40)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recipient_label = models.CharField(max_length=150, help_text="Who, in words: Max (manager).")
+    address = models.CharField(max_length=254, help_text="Email address or E.164 mobile.")
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+    # Office and visitor prompts are not needed once the visitors are back; manager and help
+    # alerts always go.
+    supersedable = models.BooleanField(default=False)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    due_at = models.DateTimeField(help_text="When its step fell due: lateness counts from here.")
+    created_at = models.DateTimeField()
+    # When the scan should (re-)enqueue it: a lost broker message, or a failed send's backoff.
+    retry_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_ref = models.CharField(max_length=100, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # Used by the escalation scan: messages to (re-)enqueue.
+            models.Index(
+                fields=["retry_at"], condition=Q(retry_at__isnull=False), name="notification_retry"
+            ),
+            # Used by the escalation scan: sends that started and never finished.
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status="sending"),
+                name="notification_sending",
+            ),
+            # Used by the board: a sign-out's messages in doubt.
+            models.Index(fields=["signout", "status"], name="notification_signout_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="notification_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(retry_at__isnull=True) | Q(status__in=["pending", "failed"]),
+                name="notification_retry_only_when_unsent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_channel_display()} to {self.recipient_label}: {self.get_status_display()}"
+        )
+
+    @property
+    def in_doubt(self) -> bool:
+        """Shown on the board with a resend button: may or may not have reached them."""
+        return self.status == self.Status.UNKNOWN or (
+            self.status == self.Status.FAILED and self.retry_at is None
+        )
+
+
+class CheckInLink(models.Model):
+    """The one-time link texted to an overdue visitor: "I'm safe" or "15 more minutes".
+
+    The token in the SMS is this row's id signed with the secret key and a timestamp; the row
+    records the expiry (an hour) and the single use."""
+
+    class Answer(models.TextChoices):
+        SAFE = "safe", "I'm safe"
+        MORE_TIME = "more_time", "15 more minutes"
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="checkin_links")
+    visitor = models.ForeignKey(SignOutVisitor, on_delete=models.CASCADE, related_name="+")
+    ladder_round = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(max_length=10, choices=Answer.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visitor", "ladder_round"], name="checkinlink_once_per_round"
+            ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | ~Q(answer=""), name="checkinlink_used_answer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in link for {self.visitor} (round {self.ladder_round})"
+
+
+class EscalationDecision(models.Model):
+    """What the manager decided and did (R-ESC-4). An outcome resolves the case."""
+
+    class Action(models.TextChoices):
+        CONTACTED_VISITOR = "contacted_visitor", "Contacted the visitor"
+        CALLED_NEXT_OF_KIN = "next_of_kin", "Called the next of kin"
+        CALLED_POLICE = "police", "Called the Police"
+        OTHER = "other", "Other"
+
+    class Outcome(models.TextChoices):
+        SAFE = "safe", "Visitors found safe"
+        HELPED = "helped", "Visitors found and given help"
+        POLICE = "police", "Handed to the Police"
+        OTHER = "other", "Other outcome (in the notes)"
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="decisions")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    notes = models.TextField(blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.recorded_by}"
 
 
 class Heartbeat(models.Model):

@@ -7,4 +7,18 @@ app_name = "tracking"
 urlpatterns = [
     path("board/", views.board, name="board"),
     path("escalations/", views.escalations, name="escalations"),
+    path("my-visit/", views.my_visit, name="mine"),
+    path("visits/<int:visit_pk>/sign-out/", views.signout_create, name="signout"),
+    path("<int:pk>/left-safely/", views.phone_in, name="phone_in"),
+    path("<int:pk>/more-time/", views.extend, name="extend"),
+    path("<int:pk>/going-home/", views.going_home, name="going_home"),
+    path("<int:pk>/back/", views.returned, name="returned"),
+    path("<int:pk>/help/", views.help_request, name="help"),
+    path("<int:pk>/calls/", views.call_attempt, name="call"),
+    path("<int:pk>/emergency/", views.emergency, name="emergency"),
+    path("<int:pk>/emergency/briefing.pdf", views.briefing_pdf, name="briefing_pdf"),
+    path("<int:pk>/decision/", views.decision, name="decision"),
+    path("messages/<int:pk>/resend/", views.notification_resend, name="resend"),
+    # Public by design: the signed, one-time link texted to an overdue visitor.
+    path("check-in/<str:token>/", views.checkin, name="checkin"),
 ]

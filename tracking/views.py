@@ -1,27 +1,452 @@
+"""The sign-out board, the visitor's phone page, the ladder's pages and the check-in link.
+Thin: access through a selector, a form, one service call, a redirect or a page."""
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods
 
-from schools.selectors import schools_requiring
+from riskassess.gates import assessment_currency
 
-from .selectors import escalation_heartbeat
+from . import selectors, services
+from .forms import CallAttemptForm, DecisionForm, ExtendForm, SignOutForm, add_service_errors
+from .models import CheckInLink, SignOut, TrackingEvent
+from .throttle import throttle_hit
+from .tokens import CheckInTokenExpired, CheckInTokenInvalid, checkin_token_read
+
+logger = logging.getLogger(__name__)
+GET_POST = require_http_methods(["GET", "POST"])
+REFUSED = (services.TrackingBlocked, services.TrackingConflict)
+
+
+def _next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    # A path on this site only: anything else (say `next=board`) would be read by redirect() as
+    # a URL name and fail with a 500 (found by tests/test_security_hostile_input.py).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _actor(request, signout: SignOut) -> tuple[str, object]:
+    """Who is acting and from where: a visitor on their own phone, or the office board."""
+    for visitor in signout.visitors.all():
+        if visitor.user_id == request.user.pk:
+            return TrackingEvent.Via.PHONE, request.user
+    return TrackingEvent.Via.BOARD, None
+
+
+def _errors(error) -> list[str]:
+    return error.messages if hasattr(error, "messages") else [str(error)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The board and the pages people land on
+# ---------------------------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
 def board(request):
-    """Office home: the sign-out board."""
-    schools = schools_requiring(request.user, "view_board")
-    return render(
-        request,
-        "tracking/board.html",
-        {"schools": schools, "heartbeat": escalation_heartbeat()},
-    )
+    """Office home: who is out, who is late, who is waiting to go, who came back today. htmx
+    polls the same URL every few seconds for the live part only."""
+    search = request.GET.get("q", "").strip()[:60]
+    context = selectors.board_for_user(user=request.user, search=search)
+    template = "tracking/board_live.html" if request.htmx else "tracking/board.html"
+    return render(request, template, context)
 
 
 @login_required
 @require_GET
 def escalations(request):
-    """Manager home: escalations that need a decision."""
-    schools = schools_requiring(request.user, "receive_escalations")
-    return render(request, "tracking/escalations.html", {"schools": schools})
+    """Manager home: escalations that need a decision (R-ESC-4)."""
+    return render(
+        request, "tracking/escalations.html", selectors.escalation_cases(user=request.user)
+    )
+
+
+@login_required
+@require_GET
+def my_visit(request):
+    """The visitor's phone page while out: big buttons, 999 first (R-TRK-2, R-ESC-7)."""
+    return render(
+        request,
+        "tracking/my_visit.html",
+        {"rows": selectors.signouts_of_visitor(user=request.user)},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Sign-out (R-TRK-1, R-RA-8)
+# ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@GET_POST
+def signout_create(request, visit_pk: int):
+    visit = selectors.visit_for_signout(user=request.user, pk=visit_pk)
+    problems = services.signout_problems(visit=visit)
+    visitors = list(visit.visitors.all())
+    stale = assessment_currency(visit) if not problems else []
+    form = SignOutForm(
+        request.POST or None,
+        visitors=visitors,
+        stale_reasons=stale,
+        grace_minutes=visit.school.overdue_grace_minutes,
+        initial={"expected_return_at": visit.planned_return, "vehicle": visit.vehicle},
+    )
+    if request.method == "POST" and not problems and form.is_valid():
+        try:
+            services.signout_create(
+                actor=request.user,
+                visit=visit,
+                expected_return_at=form.cleaned_data["expected_return_at"],
+                vehicle=form.cleaned_data["vehicle"],
+                mobiles=form.mobiles(),
+                reconfirm_assessment=form.cleaned_data.get("reconfirm_assessment", False),
+            )
+        except services.TrackingBlocked as error:
+            add_service_errors(form, error)
+        except services.TrackingConflict as error:
+            messages.error(request, str(error))
+            return redirect("tracking:board")
+        else:
+            names = " and ".join(str(v.user) for v in visitors)
+            messages.success(request, f"{names} signed out. The board is watching the time.")
+            return redirect("tracking:board")
+    return render(
+        request,
+        "tracking/signout_form.html",
+        {"visit": visit, "form": form, "problems": problems, "stale": stale},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# While out (R-TRK-2, R-ESC-6, R-ESC-7)
+# ---------------------------------------------------------------------------------------------
+
+ACTIONS = {
+    "phone_in": {
+        "title": "Left the visit safely",
+        "explain": "The visitors have phoned in: they have left the visit safely. This stops "
+        "the escalation ladder (R-ESC-6).",
+        "button": "They have left safely",
+        "done": "Recorded: left the visit safely. The ladder has stopped.",
+    },
+    "going_home": {
+        "title": "Going straight home",
+        "explain": "The visitors are going straight home. This closes tracking of the visit.",
+        "button": "Going straight home",
+        "done": "Recorded: going straight home. Tracking is closed.",
+    },
+    "returned": {
+        "title": "Back at school",
+        "explain": "The visitors are back at school: sign them in. This closes tracking.",
+        "button": "Back at school",
+        "done": "Signed in: back at school.",
+    },
+    "help": {
+        "title": "I need help",
+        "explain": "If anyone is in immediate danger, call 999 first. This alerts the manager "
+        "and the office at once (R-ESC-7).",
+        "button": "I need help — alert the manager",
+        "done": "The manager and the office have been alerted. If you are in danger, call 999.",
+    },
+}
+
+
+def _do(action: str, *, actor, signout, via, visitor):
+    if action == "phone_in":
+        return services.signout_phone_in(actor=actor, signout=signout, via=via, visitor=visitor)
+    if action == "help":
+        return services.signout_help_request(actor=actor, signout=signout, via=via, visitor=visitor)
+    return services.signout_return(
+        actor=actor, signout=signout, went_home=action == "going_home", via=via, visitor=visitor
+    )
+
+
+def _action_view(request, pk: int, action: str):
+    signout = selectors.signout_get(user=request.user, pk=pk, visitor_may_act=True)
+    via, visitor = _actor(request, signout)
+    default = reverse("tracking:mine") if visitor else reverse("tracking:board")
+    words = ACTIONS[action]
+    if request.method == "POST":
+        try:
+            _do(action, actor=request.user, signout=signout, via=via, visitor=visitor)
+        except REFUSED as error:
+            for text in _errors(error):
+                messages.error(request, text)
+        else:
+            messages.success(request, words["done"])
+        return redirect(_next(request, default))
+    return render(
+        request,
+        "tracking/action_confirm.html",
+        {"signout": signout, "action": action, "words": words, "next": _next(request, default)},
+    )
+
+
+@login_required
+@GET_POST
+def phone_in(request, pk: int):
+    return _action_view(request, pk, "phone_in")
+
+
+@login_required
+@GET_POST
+def going_home(request, pk: int):
+    return _action_view(request, pk, "going_home")
+
+
+@login_required
+@GET_POST
+def returned(request, pk: int):
+    return _action_view(request, pk, "returned")
+
+
+@login_required
+@GET_POST
+def help_request(request, pk: int):
+    return _action_view(request, pk, "help")
+
+
+@login_required
+@GET_POST
+def extend(request, pk: int):
+    """R-TRK-2: "need more time until 16:40", with a reason; restarts the ladder (R-ESC-6)."""
+    signout = selectors.signout_get(user=request.user, pk=pk, visitor_may_act=True)
+    via, visitor = _actor(request, signout)
+    default = reverse("tracking:mine") if visitor else reverse("tracking:board")
+    form = ExtendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            signout = services.signout_extend(
+                actor=request.user,
+                signout=signout,
+                new_expected_return_at=form.cleaned_data["new_expected_return_at"],
+                reason=form.cleaned_data["reason"],
+                via=via,
+                visitor=visitor,
+            )
+        except services.TrackingBlocked as error:
+            add_service_errors(form, error)
+        except services.TrackingConflict as error:
+            messages.error(request, str(error))
+            return redirect(_next(request, default))
+        else:
+            messages.success(request, "New time recorded: the ladder starts again from it.")
+            return redirect(_next(request, default))
+    return render(
+        request,
+        "tracking/extend_form.html",
+        {"signout": signout, "form": form, "next": _next(request, default)},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The office's calls, the emergency page, the manager's decision
+# ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@GET_POST
+def call_attempt(request, pk: int):
+    """R-ESC-2: record a call to a visitor: number, time, outcome."""
+    signout = selectors.signout_get(user=request.user, pk=pk)
+    form = CallAttemptForm(request.POST or None, signout=signout)
+    default = reverse("tracking:board")
+    if request.method == "POST" and form.is_valid():
+        visitor_id, number = form.called()
+        visitor = next((v.user for v in signout.visitors.all() if v.user_id == visitor_id), None)
+        try:
+            attempt = services.call_attempt_record(
+                actor=request.user,
+                signout=signout,
+                number_called=number,
+                called_at=form.call_time(),
+                outcome=form.cleaned_data["outcome"],
+                visitor=visitor,
+                notes=form.cleaned_data["notes"],
+            )
+        except services.TrackingBlocked as error:
+            add_service_errors(form, error)
+        except services.TrackingConflict as error:
+            messages.error(request, str(error))
+            return redirect(_next(request, default))
+        else:
+            messages.success(request, f"Call recorded: {attempt.get_outcome_display().lower()}.")
+            return redirect(_next(request, default))
+    details = selectors.emergency_details(signout=signout)
+    return render(
+        request,
+        "tracking/call_form.html",
+        {
+            "signout": signout,
+            "form": form,
+            "calls": details["calls"],
+            "next": _next(request, default),
+        },
+    )
+
+
+def _emergency_context(request, signout: SignOut) -> dict:
+    return {
+        "signout": signout,
+        **selectors.emergency_details(signout=signout),
+        "managers": _managers(signout),
+        "show_risk_notes": selectors.may_read_risk_notes(user=request.user, signout=signout),
+        "may_decide": selectors.may_decide(user=request.user, signout=signout),
+    }
+
+
+def _managers(signout: SignOut):
+    from .messages import managers_for
+
+    return managers_for(signout)
+
+
+@login_required
+@require_GET
+def emergency(request, pk: int):
+    """R-ESC-3: everything needed to find the visitors, and to brief the Police."""
+    signout = selectors.signout_emergency_get(user=request.user, pk=pk)
+    return render(request, "tracking/emergency.html", _emergency_context(request, signout))
+
+
+@login_required
+@require_GET
+def briefing_pdf(request, pk: int):
+    """The printable Police briefing; printing it is audited (R-SEC-3)."""
+    from weasyprint import CSS, HTML
+
+    signout = selectors.signout_emergency_get(user=request.user, pk=pk)
+    html = render_to_string(
+        "tracking/pdf/briefing.html", _emergency_context(request, signout), request=request
+    )
+    stylesheet = CSS(filename=str(settings.BASE_DIR / "static" / "css" / "briefing.css"))
+    pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[stylesheet])
+    services.briefing_printed_audit(actor=request.user, signout=signout)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="briefing-visit-{signout.visit_id}.pdf"'
+    return response
+
+
+@login_required
+@GET_POST
+def decision(request, pk: int):
+    """R-ESC-4: the manager records the decision; an outcome resolves the case."""
+    signout = selectors.signout_decision_get(user=request.user, pk=pk)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.escalation_decision_record(
+                actor=request.user,
+                signout=signout,
+                action=form.cleaned_data["action"],
+                notes=form.cleaned_data["notes"],
+                outcome=form.cleaned_data["outcome"],
+            )
+        except services.TrackingBlocked as error:
+            add_service_errors(form, error)
+        except services.TrackingConflict as error:
+            messages.error(request, str(error))
+            return redirect("tracking:emergency", pk=signout.pk)
+        else:
+            if form.cleaned_data["outcome"]:
+                messages.success(request, "Decision recorded and the case is resolved.")
+            else:
+                messages.success(request, "Decision recorded. The case stays open.")
+            return redirect("tracking:emergency", pk=signout.pk)
+    return render(request, "tracking/decision_form.html", {"signout": signout, "form": form})
+
+
+@login_required
+@GET_POST
+def notification_resend(request, pk: int):
+    """A message in doubt is resent only when a person decides so (R-ESC-5)."""
+    notification = selectors.notification_get(user=request.user, pk=pk)
+    default = reverse("tracking:board")
+    if request.method == "POST":
+        try:
+            services.notification_resend(actor=request.user, notification=notification)
+        except services.TrackingConflict as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Sending again to {notification.recipient_label}.")
+        return redirect(_next(request, default))
+    return render(
+        request,
+        "tracking/notification_resend.html",
+        {"notification": notification, "next": _next(request, default)},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The visitor's check-in link: public by design (tests/urls_under_test.py PUBLIC)
+# ---------------------------------------------------------------------------------------------
+
+CHECKIN_PER_ADDRESS = 20  # requests per address per 10 minutes
+CHECKIN_PER_LINK = 10
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _checkin_refused(request, text: str, status: int = 200):
+    """A calm page saying why the link cannot be used (200: the visitor is not at fault)."""
+    return render(request, "tracking/checkin.html", {"refused": text}, status=status)
+
+
+@GET_POST
+def checkin(request, token: str):
+    """One page, two buttons: "I'm safe" or "15 more minutes". No sign-in: the signed token
+    is the key. GET only shows the page (phones preview links); POST uses the link once."""
+    ip = _client_ip(request)
+    if throttle_hit(key=f"checkin-ip:{ip}", limit=CHECKIN_PER_ADDRESS, window_seconds=600):
+        return _checkin_refused(
+            request, "Too many tries. Wait a few minutes, or call the office.", 429
+        )
+    try:
+        link_id = checkin_token_read(token)
+    except CheckInTokenInvalid:
+        logger.warning("check-in with an invalid token from %s", ip)
+        return _checkin_refused(request, "This link is not valid. Call the school office.")
+    except CheckInTokenExpired as expired:
+        link = (
+            CheckInLink.objects.select_related("signout__school").filter(pk=expired.link_id).first()
+        )
+        if link is not None and request.method == "POST":
+            services.checkin_refusal_audit(link=link, why="has expired", client_ip=ip)
+        return _checkin_refused(request, "This link has expired. Call the school office.")
+    if throttle_hit(key=f"checkin-link:{link_id}", limit=CHECKIN_PER_LINK, window_seconds=600):
+        return _checkin_refused(
+            request, "Too many tries. Wait a few minutes, or call the office.", 429
+        )
+    link = (
+        CheckInLink.objects.select_related("signout__school", "visitor__user")
+        .filter(pk=link_id)
+        .first()
+    )
+    if link is None:
+        return _checkin_refused(request, "This link is not valid. Call the school office.")
+    if request.method == "POST":
+        try:
+            link = services.checkin_answer(
+                link=link, answer=request.POST.get("answer", ""), client_ip=ip
+            )
+        except services.CheckInRefused as error:
+            return _checkin_refused(request, str(error), 200 if link.used_at else 400)
+        return render(request, "tracking/checkin.html", {"link": link, "done": True})
+    if link.used_at is not None:
+        return _checkin_refused(request, "This link has already been used. Thank you.")
+    return render(request, "tracking/checkin.html", {"link": link, "done": False})

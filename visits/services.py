@@ -571,6 +571,11 @@ def visit_cancel(*, actor: User, visit: Visit, reason: str) -> Visit:
         event_type="visit.cancelled",
         changes={"reason": reason.strip()},
     )
+    if visit.signed_out_at is not None:
+        # A visit cancelled while out stops its escalation ladder (tracking owns the sign-out).
+        from tracking.services import signout_close_for_cancelled_visit
+
+        signout_close_for_cancelled_visit(actor=actor, visit=visit)
     office = User.objects.filter(
         memberships__school_id=visit.school_id, memberships__role=Role.OFFICE, is_active=True
     ).distinct()

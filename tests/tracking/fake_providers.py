@@ -1,0 +1,172 @@
+"""Fake SMS providers and a mail server on 127.0.0.1, started by the test: the real client
+libraries (twilio, notifications-python-client, smtplib) talk to them over real sockets."""
+
+import json
+import socket
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+from aiosmtpd.controller import Controller
+
+# An API key in GOV.UK Notify's format: name-<service id>-<secret>.
+NOTIFY_SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
+NOTIFY_SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
+NOTIFY_API_KEY = f"homeward_test-{NOTIFY_SERVICE_ID}-{NOTIFY_SECRET}"
+NOTIFY_TEMPLATE_ID = "f33517ff-2a88-4f6e-b855-c550268ce08a"
+TWILIO_SID = "AC" + "0" * 32
+TWILIO_TOKEN = "twilio-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class FakeSmsProvider:
+    """Answers Twilio's Messages API and Notify's /v2/notifications/sms like the real services.
+
+    `status` makes it refuse (e.g. 500); `delay` holds each answer that long (a slow provider);
+    `hold` (a threading.Event) holds answers until it is set; `received` is set by each request.
+    """
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.status = 201
+        self.delay = 0.0
+        self.hold: threading.Event | None = None
+        self.received = threading.Event()
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _handler(self):
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    data = json.loads(raw)
+                else:
+                    data = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                record = {"path": self.path, "headers": dict(self.headers), "data": data}
+                with provider._lock:
+                    provider.requests.append(record)
+                provider.received.set()
+                if provider.hold is not None:
+                    provider.hold.wait(timeout=60)
+                if provider.delay:
+                    time.sleep(provider.delay)
+                if provider.status >= 400:
+                    body = {"code": 20500, "message": "Internal error", "status": provider.status}
+                    if self.path.startswith("/v2/"):
+                        body = {"errors": [{"error": "Error", "message": "Refused"}]}
+                    return self._answer(provider.status, body)
+                if self.path.startswith("/v2/notifications/sms"):
+                    return self._answer(
+                        201,
+                        {
+                            "id": str(uuid.uuid4()),
+                            "reference": data.get("reference"),
+                            "content": {"body": data["personalisation"]["body"]},
+                            "template": {"id": data["template_id"], "version": 1, "uri": ""},
+                            "uri": "",
+                        },
+                    )
+                return self._answer(
+                    201,
+                    {
+                        "sid": "SM" + uuid.uuid4().hex,
+                        "to": data.get("To"),
+                        "from": data.get("From"),
+                        "body": data.get("Body"),
+                        "status": "queued",
+                        "num_segments": "1",
+                    },
+                )
+
+            def _answer(self, status, body):
+                payload = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting
+
+        return Handler
+
+    def texts(self) -> list[dict]:
+        """Each message as {to, body}, whichever provider's format it came in."""
+        with self._lock:
+            requests = list(self.requests)
+        result = []
+        for request in requests:
+            data = request["data"]
+            if "phone_number" in data:
+                result.append({"to": data["phone_number"], "body": data["personalisation"]["body"]})
+            else:
+                result.append({"to": data.get("To"), "body": data.get("Body")})
+        return result
+
+
+@contextmanager
+def fake_sms_provider():
+    provider = FakeSmsProvider()
+    thread = threading.Thread(target=provider.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield provider
+    finally:
+        if provider.hold is not None:
+            provider.hold.set()
+        provider.server.shutdown()
+        provider.server.server_close()
+
+
+class MailCatcher:
+    """An SMTP server's handler: keeps each message; `refuse` answers 550 to every recipient."""
+
+    def __init__(self):
+        self.messages: list[dict] = []
+        self.refuse = False
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self.messages.append(
+                {"to": list(envelope.rcpt_tos), "data": envelope.content.decode("utf8", "replace")}
+            )
+        return "250 Message accepted"
+
+    def received(self) -> list[dict]:
+        with self._lock:
+            return list(self.messages)
+
+
+@contextmanager
+def mail_server():
+    catcher = MailCatcher()
+    controller = Controller(catcher, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield catcher, controller.port
+    finally:
+        controller.stop()

@@ -1,0 +1,40 @@
+"""The token of a visitor's check-in link: the link's id, timestamped and signed with the secret
+key. It proves which link it is and when it was made; the row says whether it was used."""
+
+import datetime
+
+from django.conf import settings
+from django.core import signing
+
+SALT = "tracking.checkin-link"
+
+
+class CheckInTokenInvalid(Exception):
+    """Tampered, truncated or made with another key."""
+
+
+class CheckInTokenExpired(Exception):
+    def __init__(self, link_id: int):
+        super().__init__("expired")
+        self.link_id = link_id
+
+
+def checkin_lifetime() -> datetime.timedelta:
+    return datetime.timedelta(minutes=settings.CHECKIN_LINK_MINUTES)
+
+
+def checkin_token_make(link_id: int) -> str:
+    return signing.TimestampSigner(salt=SALT).sign(str(link_id))
+
+
+def checkin_token_read(token: str) -> int:
+    """The link id in a token made less than an hour ago."""
+    signer = signing.TimestampSigner(salt=SALT)
+    try:
+        return int(signer.unsign(token, max_age=checkin_lifetime()))
+    except signing.SignatureExpired as error:
+        # The signature is good, only old: say so, and audit it on the right sign-out.
+        value = signer.unsign(token)
+        raise CheckInTokenExpired(int(value)) from error
+    except (signing.BadSignature, ValueError) as error:
+        raise CheckInTokenInvalid() from error
