@@ -50,7 +50,6 @@ def build_visit():
     """A recorded two-visitor visit, as the form is usually printed: one pupil, every field
     filled, one action, one concern."""
     from records import services as records
-    from riskassess.models import RiskAssessment
     from schools import services as schools
     from schools.models import ContactNumber, Household, Pupil, User
     from visits import services as visits
@@ -97,9 +96,10 @@ def build_visit():
         pupils=[pupil],
         visitors=[(people["sam"], "lead"), (people["tess"], "second")],
     )
-    RiskAssessment.objects.create(
-        visit=visit, assessor=people["sam"], confirmed_at=timezone.now(), overall_risk="low"
-    )
+    # A whole assessment through riskassess.services, as the tests make one (R-RA-1..4).
+    from tests.factories import assessment_for
+
+    assessment_for(visit, people["sam"])
     visits.visit_submit(actor=people["sam"], visit=visit, warnings_confirmed=True)
     visits.visit_authorise(actor=people["dana"], visit=visit)
     visits.visit_mark_out(actor=None, visit=visit, at=timezone.now())

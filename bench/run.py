@@ -1,4 +1,5 @@
-"""Run every benchmark in bench/ and assemble bench/RESULTS.md with the machine it ran on."""
+"""Run every benchmark in bench/ (or those named: `bench/run.py pdf web`) and assemble
+bench/RESULTS.md, with the machine it ran on, from every script's latest result."""
 
 import os
 import platform
@@ -30,8 +31,10 @@ def machine() -> str:
 
 def main() -> int:
     scripts = sorted(p for p in BENCH.glob("*.py") if p.name != "run.py")
+    # `bench/run.py pdf web` runs only those; RESULTS.md is always assembled from every result.
+    chosen = [p for p in scripts if not sys.argv[1:] or p.stem in sys.argv[1:]]
     failed = []
-    for script in scripts:
+    for script in chosen:
         print(f"== {script.name}", flush=True)
         if subprocess.run([sys.executable, str(script)], cwd=ROOT).returncode != 0:
             failed.append(script.name)
