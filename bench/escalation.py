@@ -34,7 +34,7 @@ DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 SIGNOUTS = 200
 SPREAD_SECONDS = 30  # expected returns spread evenly over this window
-BEATS = (15, 5)  # seconds between scans: the production default, and a faster beat
+BEATS = (15, 5)  # seconds between scans: the first plan, and the production default
 IDLE_OPEN = 100_000
 RESULT = ROOT / "bench" / "results" / "escalation.md"
 LOGS = ROOT / "bench" / "out"
@@ -367,7 +367,7 @@ def report(runs: list[dict], idle: dict, took: float) -> str:
     for run in runs:
         late, fired = run["late"], run["fired_late"]
         lines.append(
-            f"| {run['beat']} s{' (default)' if run['beat'] == 15 else ''} | "
+            f"| {run['beat']} s{' (default)' if run['beat'] == 5 else ''} | "
             f"{run['at_manager']} of {run['signouts']} | {run['steps']} ({run['steps_unique']}) | "
             f"{run['messages_sent']} of {run['messages_expected']}"
             f"{_others(run)} | "
