@@ -4,6 +4,7 @@ Run with `make e2e` (it installs Chromium and axe-core, and needs PostgreSQL and
 
 import base64
 import os
+import re
 import time
 from pathlib import Path
 
@@ -64,6 +65,10 @@ def browser():
         chromium.close()
 
 
+# Each person's session cookies after their first sign-in in this run (see `person`).
+SESSIONS: dict[str, list] = {}
+
+
 @pytest.fixture
 def person(browser, stack):
     """`person("dana")` → a page in Dana's own browser context, signed in."""
@@ -80,13 +85,22 @@ def person(browser, stack):
         )
         contexts.append(context)
         page = context.new_page()
-        sign_in(page, username)
+        if username in SESSIONS:
+            # Signed in earlier in this run: the same browser session, as after a page reload.
+            context.add_cookies(SESSIONS[username])
+            page.goto("/")
+        else:
+            sign_in(page, username)
+            SESSIONS[username] = context.cookies()
         return page
 
     yield open_as
     for context in contexts:
         context.close()
 
+
+# The sign-in's code field ("Code*"), and not, say, a "Postcode" field on a landing page.
+CODE = re.compile(r"^Code\*?$")
 
 # The authenticator app of each person who set one up in this session: TOTP secret, last step.
 AUTHENTICATORS: dict[str, dict] = {}
@@ -98,20 +112,23 @@ def sign_in(page, username: str) -> None:
     page.goto("/accounts/sign-in/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    # Each step waits for the page the button's POST leads to, so the next step never cuts
+    # the POST short.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
     if page.get_by_role("heading", name="Set up two-factor sign-in").count():
         page.locator("main").get_by_role("button", name="Next").click()
         secret = page.locator("main code").first.inner_text().strip()
         AUTHENTICATORS[username] = {"key": base64.b32decode(secret), "last": -1}
         page.get_by_label("Six-digit code from your app").fill(_next_code(username))
-        page.locator("main").get_by_role("button", name="Next").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("main").get_by_role("button", name="Next").click()
         page.goto("/")
-    elif page.get_by_label("Code", exact=True).count():
-        page.get_by_label("Code", exact=True).fill(_next_code(username))
-        page.get_by_role("button", name="Verify").click()
-    page.wait_for_load_state()
+    elif page.get_by_label(CODE).count():
+        page.get_by_label(CODE).fill(_next_code(username))
+        with page.expect_navigation():
+            page.get_by_role("button", name="Verify").click()
+    assert "/accounts/sign-in/" not in page.url, (username, page.locator("main").inner_text())
 
 
 def _next_code(username: str) -> str:
