@@ -244,6 +244,10 @@ def _write_record(page) -> None:
     )
     layla.get_by_label("Yes, seen").check()
     layla.get_by_label("Spoken to", exact=True).check()
+    # R-REC-2: not seen alone, so the record says why.
+    layla.get_by_label("If not seen, spoken to or seen alone: why not").fill(
+        "Her mother stayed in the room; Layla was happy to talk with her there."
+    )
     layla.get_by_label("What the child said, in their own words").fill(
         '"Miss, I want to come back after the holidays"'
     )
@@ -259,10 +263,12 @@ def _write_record(page) -> None:
     page.get_by_label("Outcome in your words").fill("Layla will be back on Monday.")
     page.get_by_label("The parent or guardian declined to sign").check()
     page.get_by_label("Action required").fill("Attendance check on Monday.")
-    page.get_by_role("button", name="Submit the record").click()
-    page.wait_for_load_state()
-    errors = page.locator(".invalid-feedback, .alert-danger")
-    assert not errors.count() or not errors.first.is_visible(), errors.all_inner_texts()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit the record").click()
+    if page.url.endswith("/edit/"):  # refused: say what the page said
+        screenshot(page, "home-visit-form-refused")
+        raise AssertionError(page.locator("main").inner_text())
+    expect(page.get_by_role("status").first).to_contain_text("The record is submitted")
 
 
 def _pdf_text(path) -> str:
