@@ -133,6 +133,13 @@ def authorisation_blockers(visit) -> list[str]:
     isolating = self_isolating_problem(visit)
     if isolating:
         problems.append(isolating)
+    # R-CLO-1: in closure mode staff do not enter homes, whenever the visit was requested: a
+    # home visit submitted before the school closed is not authorised while it is closed.
+    if visit.school.closure_mode and not visit.is_doorstep:
+        problems.append(
+            "The school is in closure mode: staff do not enter homes, so only a doorstep visit "
+            "can be authorised. Change this request to a doorstep visit or cancel it (R-CLO-1)."
+        )
     return problems
 
 

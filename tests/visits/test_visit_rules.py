@@ -367,15 +367,20 @@ def test_only_an_authorising_role_can_authorise(submitted, sam, tess, olive, max
     assert services.visit_authorise(actor=deputy, visit=submitted).status == Status.AUTHORISED
 
 
-def test_in_closure_mode_only_the_headteacher_authorises(submitted, sam, dana, hugh, oakfield):
-    # R-AUTH-1 (004)
+def test_a_home_visit_submitted_before_closure_is_not_authorised_during_it(
+    submitted, sam, dana, hugh, oakfield
+):
+    # R-AUTH-1 (004): the DSL no longer authorises; R-CLO-1: nor does the Head a home visit.
     assessment_for(submitted, sam)
     oakfield.closure_mode = True
     oakfield.save()
     submitted.refresh_from_db()
-    with pytest.raises(services.VisitBlocked, match="closure mode"):
+    with pytest.raises(services.VisitBlocked, match="only the Headteacher authorises visits"):
         services.visit_authorise(actor=dana, visit=submitted)
-    assert services.visit_authorise(actor=hugh, visit=submitted).status == Status.AUTHORISED
+    with pytest.raises(services.VisitBlocked, match="only a doorstep visit can be authorised"):
+        services.visit_authorise(actor=hugh, visit=submitted)
+    submitted.refresh_from_db()
+    assert submitted.status == Status.SUBMITTED
 
 
 def test_a_dsl_of_another_school_cannot_authorise(submitted, sam, bea):
