@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from .models import Action, Concern, PupilSeen, VisitRecord
 from .selectors import CHRONOLOGY_KINDS
-from .services import RECORD_FIELDS
+from .services import PUPIL_FIELDS, RECORD_FIELDS
 
 TEXTAREA = {"rows": 3}
 
@@ -105,18 +105,7 @@ class PupilSeenForm(forms.ModelForm):
 
     class Meta:
         model = PupilSeen
-        fields = (
-            "seen",
-            "spoken_to",
-            "seen_alone",
-            "why_not",
-            "child_said",
-            "physical_presentation",
-            "emotional_presentation",
-            "clothing",
-            "hunger",
-            "cleanliness",
-        )
+        fields = PUPIL_FIELDS
         labels = {
             "spoken_to": "Spoken to",
             "seen_alone": "Seen alone",

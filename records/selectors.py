@@ -16,7 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from schools.models import Pupil, School, User
-from schools.selectors import schools_for_user, schools_requiring, schools_with_permission
+from schools.selectors import (
+    object_for_user,
+    schools_for_user,
+    schools_requiring,
+    schools_with_permission,
+)
 from visits.models import Authorisation, Visit, Visitor
 from visits.models import Status as VisitStatus
 
@@ -121,17 +126,12 @@ def _reassignments() -> Prefetch:
 
 def concern_get(*, user: User, pk) -> Concern:
     """A concern for a DSL or the Headteacher to acknowledge."""
-    try:
-        concern = (
-            Concern.objects.select_related("school", "visit", "raised_by", "pupil")
-            .filter(school__in=schools_for_user(user))
-            .get(pk=pk)
-        )
-    except Concern.DoesNotExist as error:
-        raise Http404("Not found.") from error
-    if not user.has_perm(f"schools.{READ_RECORDS}", concern.school):
-        raise PermissionDenied("Only a DSL or the Headteacher acknowledges concerns.")
-    return concern
+    return object_for_user(
+        Concern.objects.select_related("school", "visit", "raised_by", "pupil"),
+        user,
+        pk=pk,
+        perm=READ_RECORDS,
+    )
 
 
 def action_get(*, user: User, pk) -> Action:
@@ -289,17 +289,9 @@ def chronology_pupil_get(*, user: User, pk) -> Pupil:
 def pupil_file_get(*, user: User, pk) -> Pupil:
     """The whole safeguarding file is for the DSLs and the Headteacher (a transfer to a new
     school, within 5 days)."""
-    try:
-        pupil = (
-            Pupil.objects.select_related("school", "household")
-            .filter(school__in=schools_for_user(user))
-            .get(pk=pk)
-        )
-    except Pupil.DoesNotExist as error:
-        raise Http404("Not found.") from error
-    if not user.has_perm(f"schools.{READ_RECORDS}", pupil.school):
-        raise PermissionDenied("Only a DSL or the Headteacher prints a pupil's whole file.")
-    return pupil
+    return object_for_user(
+        Pupil.objects.select_related("school", "household"), user, pk=pk, perm=READ_RECORDS
+    )
 
 
 def _when(value) -> str:
