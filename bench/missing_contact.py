@@ -27,7 +27,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from records.models import ContactLog  # noqa: E402
+from contacts.models import ContactLog  # noqa: E402
 from riskassess.models import ClosurePeriod, SchoolHoliday  # noqa: E402
 from riskassess.selectors import closure_monitors  # noqa: E402
 from schools import services  # noqa: E402

@@ -53,8 +53,8 @@ urlpatterns = [
     path("accounts/", include(auth_patterns)),
     path("visits/", include("visits.urls")),
     path("tracking/", include("tracking.urls")),
-    path("directory/", include("schools.urls")),
-    path("audit/", include("records.audit_urls")),
+    path("directory/", include("records.pupil_urls")),
+    path("audit/", include("audit.urls")),
     # The admin signs in through Homeward's two-factor sign-in, never its own password-only form.
     path(
         "admin/login/",

@@ -1,25 +1,6 @@
 from django.contrib import admin
 
-from .models import Action, AuditEvent, Concern, RecordReminder, VisitRecord
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit trail cannot be edited or deleted (R-SEC-2)."""
-
-    list_display = ("occurred_at", "event_type", "object_type", "object_id", "actor", "school")
-    list_filter = ("event_type", "school")
-    search_fields = ("event_type", "object_type", "object_id", "actor__username")
-    date_hierarchy = "occurred_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .models import Action, Concern, RecordReminder, VisitRecord
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -4,11 +4,11 @@ records.services; sent by records.tasks.
 No child's name, date of birth or address in any email: staff names, times and a link only.
 """
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from config.emails import email_send
+from core.emails import email_send
+from core.enqueue import enqueue
 from schools.models import User
 
 from .models import Action, Concern, RecordReminder
@@ -17,9 +17,7 @@ CONCERN_ALERT_ROLES = ("dsl", "deputy_dsl", "head")
 
 
 def concern_alert_later(*, concern: Concern) -> None:
-    from .tasks import concern_alert_send
-
-    transaction.on_commit(lambda: concern_alert_send.delay(concern_id=concern.pk))
+    enqueue("records.tasks.concern_alert_send", concern_id=concern.pk)
 
 
 def concern_alert_send(*, concern_id: int) -> int:
@@ -48,9 +46,7 @@ def concern_alert_send(*, concern_id: int) -> int:
 
 
 def action_owner_tell_later(*, action: Action, name: str) -> None:
-    from .tasks import action_owner_tell
-
-    transaction.on_commit(lambda: action_owner_tell.delay(action_id=action.pk, name=name))
+    enqueue("records.tasks.action_owner_tell", action_id=action.pk, name=name)
 
 
 def action_owner_tell(*, action_id: int, name: str) -> int:
@@ -65,9 +61,7 @@ def action_owner_tell(*, action_id: int, name: str) -> int:
 
 
 def record_reminder_later(*, reminder_id: int) -> None:
-    from .tasks import record_reminder_send
-
-    transaction.on_commit(lambda: record_reminder_send.delay(reminder_id=reminder_id))
+    enqueue("records.tasks.record_reminder_send", reminder_id=reminder_id)
 
 
 def record_reminder_email(*, reminder: RecordReminder) -> int:

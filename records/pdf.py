@@ -5,7 +5,7 @@ and who printed it and when (CSS @page margin boxes in templates/records/pdf/pdf
 is set in Liberation Sans from Debian's fonts-liberation2 (installed by `make system-deps`), so
 a PDF looks the same on every machine.
 
-Views call these and then records.services.document_download_record (R-SEC-3).
+Views call these and then audit.services.document_download_record (R-SEC-3).
 """
 
 from functools import lru_cache
@@ -17,11 +17,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import CSS, HTML
 
+from contacts.models import ContactLog
 from schools.models import Pupil, School, User
 from visits.models import Visit, Visitor
 
 from . import paper, selectors
-from .models import Action, Concern, ContactLog
+from .models import Action, Concern
 
 MARKING = "OFFICIAL-SENSITIVE"
 STYLESHEET = Path(settings.BASE_DIR) / "templates" / "records" / "pdf" / "pdf.css"

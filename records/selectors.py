@@ -15,6 +15,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from contacts.models import ContactLog
 from schools.models import Pupil, School, User
 from schools.selectors import (
     object_for_user,
@@ -25,14 +26,7 @@ from schools.selectors import (
 from visits.models import Authorisation, Visit, Visitor
 from visits.models import Status as VisitStatus
 
-from .models import (
-    Action,
-    ActionReassignment,
-    Concern,
-    ContactLog,
-    PupilSeen,
-    VisitRecord,
-)
+from .models import Action, ActionReassignment, Concern, PupilSeen, VisitRecord
 from .services import ACTION_OWNER_ROLES, record_due_at
 
 READ_RECORDS = "view_records"

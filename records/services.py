@@ -1,15 +1,16 @@
-"""Writes to the records app. The audit trail is written only through `audit_event_create`."""
+"""Writes to the records app: the Home Visit record, concerns, actions and the reminders."""
 
 import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from audit.services import audit_event_create
 from records import notify
 from records.models import (
     Action,
@@ -22,47 +23,6 @@ from records.models import (
 from schools.models import Membership, Pupil, School, User
 from visits.models import Status as VisitStatus
 from visits.models import Visit
-
-from .models import AuditEvent
-
-
-def audit_event_create(
-    *,
-    actor,
-    school,
-    obj: models.Model,
-    event_type: str,
-    changes: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Record that `actor` did `event_type` to `obj`. Call it inside the change's transaction."""
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        school=school,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        event_type=event_type,
-        changes=changes or {},
-    )
-
-
-def model_changes(instance: models.Model, fields: list[str], before: dict) -> dict:
-    """The fields of `instance` whose value differs from `before`, as {field: [old, new]}."""
-    changed = {}
-    for name in fields:
-        new = getattr(instance, name)
-        old = before.get(name)
-        if old != new:
-            changed[name] = [_jsonable(old), _jsonable(new)]
-    return changed
-
-
-def _jsonable(value):
-    if isinstance(value, models.Model):
-        return value.pk
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
 
 # ---------------------------------------------------------------------------------------------
 # The Home Visit record, concerns and actions (R-REC-1..6). Each write checks its rules, moves
@@ -575,42 +535,3 @@ def record_reminder_send(*, reminder_id: int) -> bool:
         status=RecordReminder.Status.SENT, sent_at=timezone.now()
     )
     return True
-
-
-# Printing and exporting (R-SEC-3) -------------------------------------------------------------
-
-
-@transaction.atomic
-def document_download_record(
-    *, actor: User, school: School, obj: models.Model, document: str, details: dict | None = None
-) -> AuditEvent:
-    """R-SEC-3: printing or downloading a PDF (or an export) with personal data is audited."""
-    return audit_event_create(
-        actor=actor,
-        school=school,
-        obj=obj,
-        event_type="document.downloaded",
-        changes={"document": document, **(details or {})},
-    )
-
-
-def audit_read(*, actor, obj: models.Model, what: str, school=None) -> AuditEvent:
-    """Record that `actor` opened `what` about `obj`: a visit, a pupil's page, a record, a concern,
-    an assessment narrative, or a PDF ("pdf", R-SEC-3). Reads are audited like changes (R-SEC-2),
-    as event type `read.<what>`; the school is the object's own unless given."""
-    return audit_event_create(
-        actor=actor,
-        school=school if school is not None else _school_of(obj),
-        obj=obj,
-        event_type=f"read.{what}",
-    )
-
-
-def _school_of(obj: models.Model):
-    for path in ("school", "visit.school", "household.school"):
-        value = obj
-        for part in path.split("."):
-            value = getattr(value, part, None)
-        if value is not None:
-            return value
-    return None

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.services import audit_read, document_download_record
 from schools.models import School
 from schools.selectors import schools_for_user, schools_requiring
 from visits.models import Status as VisitStatus
@@ -47,7 +48,7 @@ def _download(content: bytes | str, *, filename: str, content_type: str) -> Http
 def record(request, visit_pk: int):
     """The record of a visit, its concerns and actions (visitors, DSLs and the Headteacher)."""
     visit = selectors.record_visit_get(user=request.user, pk=visit_pk)
-    services.audit_read(actor=request.user, obj=visit, what="record")  # R-SEC-2: reads too
+    audit_read(actor=request.user, obj=visit, what="record")  # R-SEC-2: reads too
     context = selectors.record_page(visit=visit)
     context["is_visitor"] = selectors.is_active_visitor(request.user, visit)
     context["is_senior"] = request.user.has_perm("schools.view_records", visit.school)
@@ -302,7 +303,7 @@ def overdue_actions(request):
 def chronology(request, pk: int):
     """Everything about a pupil in time order, filterable by kind (R-REC-7)."""
     pupil = selectors.chronology_pupil_get(user=request.user, pk=pk)
-    services.audit_read(actor=request.user, obj=pupil, what="chronology")  # R-SEC-2: reads too
+    audit_read(actor=request.user, obj=pupil, what="chronology")  # R-SEC-2: reads too
     form = ChronologyFilterForm(request.GET or None)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
     entries = selectors.chronology(pupil=pupil, kinds=[kind] if kind else None)
@@ -328,7 +329,7 @@ def record_pdf(request, visit_pk: int):
     """The Home Visits form of 001, completed (R-REC-1)."""
     visit = selectors.record_visit_get(user=request.user, pk=visit_pk)
     content = pdf.home_visit_form_pdf(visit=visit, printed_by=request.user)
-    services.document_download_record(
+    document_download_record(
         actor=request.user, school=visit.school, obj=visit, document="home-visit-form"
     )
     return _download(
@@ -344,7 +345,7 @@ def assessment_pdf(request, visit_pk: int):
     if getattr(visit, "risk_assessment", None) is None:
         raise Http404("This visit has no risk assessment yet.")
     content = pdf.assessment_pdf(visit=visit, printed_by=request.user)
-    services.document_download_record(
+    document_download_record(
         actor=request.user,
         school=visit.school,
         obj=visit.risk_assessment,
@@ -365,7 +366,7 @@ def blank_pdf(request, school_pk: int, form: str):
     if not request.user.has_perm("schools.request_visits", school):
         raise PermissionDenied("Your role does not allow this (request visits).")
     content = pdf.blank_form_pdf(form=form, school=school, printed_by=request.user)
-    services.document_download_record(
+    document_download_record(
         actor=request.user, school=school, obj=school, document=f"blank-{form}"
     )
     return _download(content, filename=f"blank-{form}.pdf", content_type="application/pdf")
@@ -375,13 +376,13 @@ def blank_pdf(request, school_pk: int, form: str):
 @require_GET
 def chronology_pdf(request, pk: int):
     pupil = selectors.chronology_pupil_get(user=request.user, pk=pk)
-    services.audit_read(actor=request.user, obj=pupil, what="chronology")  # R-SEC-2: reads too
+    audit_read(actor=request.user, obj=pupil, what="chronology")  # R-SEC-2: reads too
     form = ChronologyFilterForm(request.GET or None)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
     content = pdf.chronology_pdf(
         pupil=pupil, printed_by=request.user, kinds=[kind] if kind else None
     )
-    services.document_download_record(
+    document_download_record(
         actor=request.user, school=pupil.school, obj=pupil, document="chronology"
     )
     return _download(
@@ -395,7 +396,7 @@ def pupil_file_pdf(request, pk: int):
     """A pupil's whole safeguarding file, for the transfer to a new school."""
     pupil = selectors.pupil_file_get(user=request.user, pk=pk)
     content = pdf.pupil_file_pdf(pupil=pupil, printed_by=request.user)
-    services.document_download_record(
+    document_download_record(
         actor=request.user, school=pupil.school, obj=pupil, document="safeguarding-file"
     )
     return _download(
@@ -418,7 +419,7 @@ def export(request):
         school: School = form.cleaned_data["school"]
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         content = exports.visits_csv(selectors.export_visits(school=school, start=start, end=end))
-        services.document_download_record(
+        document_download_record(
             actor=request.user,
             school=school,
             obj=school,

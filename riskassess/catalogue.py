@@ -10,8 +10,8 @@ every code used below is in the catalogue.
 
 from dataclasses import dataclass
 
-from .models import HazardCategory as C
-from .models import Likelihood, Severity
+from .choices import HazardCategory as C
+from .choices import Likelihood, Severity
 
 # (code, text, category, source), in the order they are offered.
 CONTROL_MEASURES: list[tuple[str, str, str, str]] = [

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.utils import timezone
 
-from records.models import ContactLog
+from contacts.models import ContactLog
 from schools.models import Professional, Pupil
 
 Counterpart = ContactLog.Counterpart

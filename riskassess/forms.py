@@ -1,6 +1,6 @@
 """The assessment page's forms and the contact log form. They check the shape of what was posted
 and say what is wrong in plain English; the rules themselves live in riskassess.services and
-records.contacts."""
+contacts.services."""
 
 from dataclasses import dataclass
 
@@ -8,7 +8,7 @@ from django import forms
 from django.forms import formset_factory
 from django.forms.models import fields_for_model
 
-from records.models import ContactLog
+from contacts.models import ContactLog
 from schools.models import Household, Professional
 from visits.models import Visit
 

@@ -7,53 +7,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from .catalogue import MEASURES
 
-class RiskLevel(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-
-
-class Severity(models.IntegerChoices):
-    """How bad the harm would be (001 "Severity of harm"), on the 3-point scale of the matrix."""
-
-    MINOR = 1, "Minor harm (upset, bruising, damaged property)"
-    SERIOUS = 2, "Serious harm (injury needing treatment, theft, vehicle accident)"
-    MAJOR = 3, "Major injury may occur"
-
-
-class Likelihood(models.IntegerChoices):
-    """How likely the harm is (001 "Likelihood")."""
-
-    REMOTE = 1, "Remote possibility"
-    POSSIBLE = 2, "Possible"
-    LIKELY = 3, "Likely"
-
-
-class HazardCategory(models.TextChoices):
-    """The hazards of 001's Work Activity Risk Assessment, plus 'other' for added hazards.
-    Control measures are filed under the same categories."""
-
-    AGGRESSION = "aggression", "Aggressive or violent person"
-    DRIVING = "driving", "Driving"
-    PUBLIC_AREAS = "public_areas", "Movement through public areas"
-    ILLNESS = "illness", "Illness, injury or accident"
-    ANIMALS = "animals", "Dogs or other animals"
-    OTHER = "other", "Other hazard"
-
-
-class ChildSeen(models.TextChoices):
-    """003: "Does the child need to be seen and/or spoken to (alone or in the presence of their
-    parent/carer)?" """
-
-    ALONE = "alone", "Seen and spoken to alone"
-    WITH_CARER = "with_carer", "Seen with their parent or carer present"
-    NOT_NEEDED = "not_needed", "The child does not need to be seen on this visit"
-
-
-class YesNo(models.TextChoices):
-    YES = "yes", "Yes"
-    NO = "no", "No"
+# The vocabulary lives in .choices (the catalogue uses it too); other apps import it from here.
+from .choices import (  # noqa: F401
+    ChildSeen,
+    HazardCategory,
+    Likelihood,
+    RiskLevel,
+    Severity,
+    YesNo,
+)
 
 
 class RiskAssessment(models.Model):
@@ -293,8 +257,6 @@ class HazardRow(models.Model):
 
     @property
     def control_texts(self) -> list[str]:
-        from .catalogue import MEASURES
-
         return [MEASURES[code].text if code in MEASURES else code for code in self.controls]
 
 

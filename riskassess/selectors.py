@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
-from records.models import ContactLog
+from contacts.models import ContactLog
 from schools.models import Household, Pupil, School, User
 from schools.selectors import object_for_user, schools_requiring, schools_with_permission
 from visits.models import Visit

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from records.services import audit_event_create
+from audit.services import audit_event_create
 from schools.models import HouseholdRiskFlag, User
 from visits.models import EDITABLE, Status, Visit
 

@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from records.contacts import ContactInvalid, contact_log_create
-from records.services import audit_read
+from audit.services import audit_read
+from contacts.services import ContactInvalid, contact_log_create
 from visits.models import EDITABLE
 
 from . import forms, gates, selectors, services

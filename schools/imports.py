@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from records.services import audit_event_create
-
 from .models import Carer, ContactNumber, Household, Pupil, School, User
+from .signals import directory_change_announce
 from .validators import normalise_postcode, normalise_uk_phone
 
 REQUIRED_COLUMNS = [
@@ -250,7 +249,7 @@ def _save(*, actor: User | None, school: School, rows: list[_Row]) -> ImportResu
             result.pupils_updated += 1
         pupil.full_clean()
         pupil.save()
-    audit_event_create(
+    directory_change_announce(
         actor=actor,
         school=school,
         obj=school,

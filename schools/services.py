@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm
 
-from records.services import audit_event_create, model_changes
+from core.changes import model_changes
 
 from .models import (
     Household,
@@ -17,6 +17,7 @@ from .models import (
     User,
 )
 from .roles import ROLE_PERMISSIONS, TRUST_LEAD, group_name
+from .signals import directory_change_announce
 
 
 @transaction.atomic
@@ -26,7 +27,7 @@ def school_create(*, actor: User | None, name: str, urn: str, trust: Trust | Non
     school.full_clean()
     school.save()
     school_groups_sync(school=school)
-    audit_event_create(
+    directory_change_announce(
         actor=actor, school=school, obj=school, event_type="school.created", changes={"name": name}
     )
     return school
@@ -49,7 +50,7 @@ def membership_add(*, actor: User | None, user: User, school: School, role: str)
     membership, created = Membership.objects.get_or_create(user=user, school=school, role=role)
     Group.objects.get(name=group_name(school.pk, role)).user_set.add(user)
     if created:
-        audit_event_create(
+        directory_change_announce(
             actor=actor,
             school=school,
             obj=membership,
@@ -62,7 +63,7 @@ def membership_add(*, actor: User | None, user: User, school: School, role: str)
 @transaction.atomic
 def membership_remove(*, actor: User | None, membership: Membership) -> None:
     school, user, role = membership.school, membership.user, membership.role
-    audit_event_create(
+    directory_change_announce(
         actor=actor,
         school=school,
         obj=membership,
@@ -79,7 +80,7 @@ def trust_role_add(*, actor: User | None, user: User, trust: Trust) -> TrustRole
     for school in trust.schools.all():
         Group.objects.get(name=group_name(school.pk, TRUST_LEAD)).user_set.add(user)
         if created:
-            audit_event_create(
+            directory_change_announce(
                 actor=actor,
                 school=school,
                 obj=trust_role,
@@ -93,7 +94,7 @@ def trust_role_add(*, actor: User | None, user: User, trust: Trust) -> TrustRole
 def trust_role_remove(*, actor: User | None, trust_role: TrustRole) -> None:
     for school in trust_role.trust.schools.all():
         Group.objects.get(name=group_name(school.pk, TRUST_LEAD)).user_set.remove(trust_role.user)
-        audit_event_create(
+        directory_change_announce(
             actor=actor,
             school=school,
             obj=trust_role,
@@ -121,7 +122,7 @@ def directory_object_save(*, actor: User | None, instance, school: School, befor
     adding = instance._state.adding
     instance.save()
     fields = [f.attname for f in instance._meta.concrete_fields]
-    audit_event_create(
+    directory_change_announce(
         actor=actor,
         school=school,
         obj=instance,
@@ -132,7 +133,7 @@ def directory_object_save(*, actor: User | None, instance, school: School, befor
 
 @transaction.atomic
 def directory_object_delete(*, actor: User | None, instance, school: School) -> None:
-    audit_event_create(
+    directory_change_announce(
         actor=actor,
         school=school,
         obj=instance,
@@ -152,7 +153,7 @@ def household_risk_flag_add(
     flag.save()
     Household.objects.filter(pk=household.pk).update(risk_flags_changed_at=flag.recorded_at)
     household.risk_flags_changed_at = flag.recorded_at
-    audit_event_create(
+    directory_change_announce(
         actor=actor,
         school=household.school,
         obj=household,

@@ -2,8 +2,6 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from records.services import audit_read
-
 from . import selectors
 
 
@@ -21,34 +19,3 @@ def home(request):
     if "staff" in roles:
         return redirect("visits:mine")
     return render(request, "schools/no_school.html", status=403)
-
-
-@login_required
-@require_GET
-def pupil_list(request):
-    search = request.GET.get("q", "").strip()[:100]
-    pupils = selectors.pupil_list(user=request.user, search=search)[:200]
-    return render(request, "schools/pupil_list.html", {"pupils": pupils, "search": search})
-
-
-@login_required
-@require_GET
-def pupil_detail(request, pk: int):
-    pupil = selectors.pupil_get(user=request.user, pk=pk)
-    audit_read(actor=request.user, obj=pupil, what="pupil")  # R-SEC-2: reads are audited too
-    # The chronology is for DSLs and the pupil's visitors (R-SEC-1); offer it to them only.
-    can_read_records = request.user.has_perm("schools.view_records", pupil.school) or (
-        pupil.visits.filter(visitors__user=request.user).exists()
-    )
-    return render(
-        request,
-        "schools/pupil_detail.html",
-        {"pupil": pupil, "can_read_records": can_read_records},
-    )
-
-
-@login_required
-@require_GET
-def household_detail(request, pk: int):
-    household = selectors.household_get(user=request.user, pk=pk)
-    return render(request, "schools/household_detail.html", {"household": household})

@@ -181,10 +181,10 @@ DOORSTEP_ANSWERS = {
 
 def doorstep_contacts_logged(visit, by: User):
     """Log one attempt for every 000 step the doorstep gate still misses (R-RA-6), through
-    records.contacts, ten minutes ago."""
+    contacts.services, ten minutes ago."""
     from django.utils import timezone
 
-    from records.contacts import contact_log_create
+    from contacts.services import contact_log_create
     from riskassess.doorstep import missing_steps
     from schools.models import ContactNumber, Professional
 

@@ -21,7 +21,7 @@ from django.urls import Resolver404, resolve, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from schools.models import Household, Pupil, Role, School
 from tests.auth import sign_in
 from tests.factories import ContactNumberFactory, HouseholdFactory, PupilFactory, person

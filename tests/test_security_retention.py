@@ -10,7 +10,7 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from tests.factories import PupilFactory, visit_draft
 from visits.models import Visit
 

@@ -94,14 +94,14 @@ PAGES: dict[str, Page] = {
     ),
     "tracking:board": Page(allowed=("olive", "dana", "max"), forbidden=("sam",)),
     "tracking:escalations": Page(allowed=("max", "dana"), forbidden=("sam", "olive")),
-    "schools:pupil_list": Page(allowed=("sam", "dana"), forbidden=("olive", "max")),
-    "schools:pupil_detail": Page(
+    "pupils:pupil_list": Page(allowed=("sam", "dana"), forbidden=("olive", "max")),
+    "pupils:pupil_detail": Page(
         allowed=("sam", "dana", "hugh"),
         forbidden=("olive", "max"),
         kwargs=lambda world: {"pk": world["pupil"].pk},
         scoped=True,
     ),
-    "schools:household_detail": Page(
+    "pupils:household_detail": Page(
         allowed=("sam", "dana"),
         forbidden=("olive", "max"),
         kwargs=lambda world: {"pk": world["household"].pk},

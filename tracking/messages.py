@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from config.emails import email_render
+from core.emails import email_render
 from schools.models import Role, User
 
 from .models import Notification, SignOut

@@ -24,7 +24,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from records.services import audit_event_create
+from audit.services import audit_event_create
+from core.enqueue import send_now
 from riskassess.gates import assessment_currency
 from riskassess.services import assessment_reconfirm
 from schools.models import User
@@ -868,11 +869,9 @@ def _notifications_create(signout, step, batch, *, key: str, supersedable: bool,
 def notifications_enqueue(ids: list[int]) -> None:
     """Hand messages to the workers. If the broker is down they stay PENDING and the scan
     re-enqueues them after NOTIFICATION_REQUEUE_AFTER_SECONDS."""
-    from .tasks import notification_send as task
-
     for notification_id in ids:
         try:
-            task.delay(notification_id=notification_id)
+            send_now("tracking.tasks.notification_send", notification_id=notification_id)
         except Exception:
             logger.exception(
                 "could not enqueue notification %s; the scan will retry", notification_id

@@ -1,9 +1,9 @@
 """Who is told what about a visit, by email. Enqueued on commit by visits.services."""
 
-from django.db import transaction
 from django.urls import reverse
 
-from config.emails import email_send
+from core.emails import email_send
+from core.enqueue import enqueue
 from schools.models import User
 
 from .models import Visit
@@ -11,11 +11,9 @@ from .models import Visit
 
 def visit_email_later(*, visit: Visit, name: str, recipients) -> None:
     """Send `name` to `recipients` once the current transaction commits."""
-    from .tasks import visit_email_send as task
-
     ids = sorted({user.pk for user in recipients})
     if ids:
-        transaction.on_commit(lambda: task.delay(visit_id=visit.pk, name=name, recipient_ids=ids))
+        enqueue("visits.tasks.visit_email_send", visit_id=visit.pk, name=name, recipient_ids=ids)
 
 
 def visit_email_send(*, visit_id: int, name: str, recipient_ids: list[int]) -> None:

@@ -91,7 +91,7 @@ def visit_timeline(*, visit: Visit) -> QuerySet:
     """What happened to the visit and its risk assessment, in time order, from the audit trail."""
     from django.core.exceptions import ObjectDoesNotExist
 
-    from records.models import AuditEvent
+    from audit.models import AuditEvent
 
     objects = Q(object_type=Visit._meta.label_lower, object_id=str(visit.pk))
     try:

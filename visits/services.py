@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from records.services import audit_event_create
-from riskassess import gates
+from audit.services import audit_event_create
 from schools.models import Household, Membership, Pupil, Role, School, User
 from schools.roles import AUTHORISING_ROLES
 
+from . import signals
 from .models import CANCELLABLE, EDITABLE, Authorisation, Status, Visit, Visitor
 from .notify import visit_email_later
 
@@ -216,7 +216,7 @@ def visit_submission_check(
     # R-REQ-2 (and R-RA-3): visits are made in pairs. A school may lower the minimum to 1 only
     # for visits that are neither doorstep nor high risk.
     minimum = school.minimum_visitors
-    if visit.is_doorstep or gates.is_high_risk(visit):
+    if visit.is_doorstep:
         minimum = max(minimum, 2)
     if len(active) < minimum:
         check.blockers.append(
@@ -294,7 +294,7 @@ def visit_submission_check(
             f"the school expects at least {school.contact_numbers_minimum} (R-REQ-8)."
         )
 
-    check.blockers.extend(gates.submission_blockers(visit))
+    check.blockers.extend(signals.messages_from(signals.submission_checks, visit=visit))
     return check
 
 
@@ -400,7 +400,7 @@ def _decide(
             problems.append(
                 "A doorstep visit needs the Headteacher's consultation recorded first (R-AUTH-3)."
             )
-        problems.extend(gates.authorisation_blockers(visit))
+        problems.extend(signals.messages_from(signals.authorisation_checks, visit=visit))
     if problems:
         raise VisitBlocked(problems)
     now = timezone.now()
@@ -571,11 +571,8 @@ def visit_cancel(*, actor: User, visit: Visit, reason: str) -> Visit:
         event_type="visit.cancelled",
         changes={"reason": reason.strip()},
     )
-    if visit.signed_out_at is not None:
-        # A visit cancelled while out stops its escalation ladder (tracking owns the sign-out).
-        from tracking.services import signout_close_for_cancelled_visit
-
-        signout_close_for_cancelled_visit(actor=actor, visit=visit)
+    # A visit cancelled while out stops its escalation ladder (tracking owns the sign-out).
+    signals.visit_cancelled.send(sender=Visit, visit=visit, actor=actor)
     office = User.objects.filter(
         memberships__school_id=visit.school_id, memberships__role=Role.OFFICE, is_active=True
     ).distinct()

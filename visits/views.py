@@ -9,12 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from records import selectors as records_selectors
-from records.services import audit_read
+from audit.services import audit_read
 from schools.models import Pupil
 from schools.selectors import object_for_user, schools_requiring
 
-from . import calendar, selectors, services
+from . import calendar, selectors, services, signals
 from .forms import CancelForm, DecisionForm, VisitRequestForm
 from .models import EDITABLE, CalendarFeed, Status
 
@@ -31,7 +30,7 @@ def my_visits(request):
         {
             "groups": groups,
             "has_visits": any(g["visits"] for g in groups),
-            **records_selectors.my_actions_panel(user=request.user),
+            **signals.panels_for("mine", user=request.user),
         },
     )
 
@@ -45,7 +44,7 @@ def queue(request):
         request,
         "visits/queue.html",
         # R-REC-3, R-REC-4, R-REC-6: concerns, overdue records and actions on the DSL's home.
-        {"visits": visits, "now": timezone.now(), **records_selectors.dsl_panel(user=request.user)},
+        {"visits": visits, "now": timezone.now(), **signals.panels_for("queue", user=request.user)},
     )
 
 

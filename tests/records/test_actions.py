@@ -7,8 +7,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from records import services
-from records.models import Action, ActionReassignment, AuditEvent
+from records.models import Action, ActionReassignment
 from tests.auth import sign_in
 
 from .conftest import queries_for

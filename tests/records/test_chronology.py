@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from contacts.models import ContactLog
 from records import services
-from records.models import ContactLog
 from schools.models import Role
 from tests.auth import sign_in
 from tests.factories import PupilFactory, person, visit_returned

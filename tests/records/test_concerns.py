@@ -4,8 +4,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from records import services
-from records.models import AuditEvent, Concern
+from records.models import Concern
 from tests.auth import sign_in
 
 from .conftest import queries_for

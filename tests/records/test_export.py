@@ -11,8 +11,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from records import exports, services
-from records.models import AuditEvent
 from tests.auth import sign_in
 from tests.factories import PupilFactory, visit_returned
 

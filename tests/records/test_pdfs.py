@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from audit.models import AuditEvent
+from contacts.models import ContactLog
 from records import pdf, services
-from records.models import AuditEvent, ContactLog
 from tests.auth import sign_in
 from tests.factories import PupilFactory, assessment_for, visit_draft, visit_returned
 from visits.models import Visit

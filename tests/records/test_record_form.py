@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from records import services
-from records.models import AuditEvent, PupilSeen, VisitRecord
+from records.models import PupilSeen, VisitRecord
 from schools.models import Role
 from tests.factories import PupilFactory, person, visit_draft, visit_returned
 from visits.models import Status

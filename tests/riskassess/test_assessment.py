@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from riskassess import services
 from riskassess.catalogue import CONTROL_MEASURES, MEASURES, STANDARD_HAZARDS
 from riskassess.models import HazardRow, RiskAssessment

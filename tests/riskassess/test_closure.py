@@ -13,7 +13,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from records.contacts import contact_log_create
+from contacts.services import contact_log_create
 from riskassess.closure import FastCalendar, SchoolCalendar
 from riskassess.models import ClosurePeriod, SchoolHoliday
 from riskassess.selectors import closure_monitors
@@ -263,7 +263,7 @@ def test_the_fast_calendar_counts_school_days_like_the_plain_one(start, span, ho
 
 def test_the_school_office_records_holidays_in_the_admin_and_it_is_audited(client, oakfield):
     # R-CLO-2 (the calendar) and R-SEC-2
-    from records.models import AuditEvent
+    from audit.models import AuditEvent
     from tests.auth import sign_in
     from tests.factories import UserFactory
 

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from records.contacts import ContactInvalid, contact_log_create
-from records.models import AuditEvent, ContactLog
+from audit.models import AuditEvent
+from contacts.models import ContactLog
+from contacts.services import ContactInvalid, contact_log_create
 from tests.factories import ContactNumberFactory, HouseholdFactory
 
 

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from riskassess.gates import assessment_currency
 from riskassess.services import assessment_reconfirm
 from schools.services import household_risk_flag_add

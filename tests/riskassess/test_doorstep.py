@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from records.contacts import contact_log_create
+from contacts.services import contact_log_create
 from riskassess.doorstep import doorstep_steps, missing_steps
 from riskassess.gates import authorisation_blockers, submission_blockers
 from schools.models import Professional

@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from riskassess import forms, services
 from riskassess.models import HazardRow, RiskAssessment
 from schools.models import Role

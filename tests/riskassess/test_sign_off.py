@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from riskassess import services
 from riskassess.gates import authorisation_blockers, is_high_risk
 from schools import services as school_services

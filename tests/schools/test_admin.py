@@ -4,7 +4,7 @@ DSL with admin access sees only their own school's data (need-to-know)."""
 import pytest
 from django.urls import reverse
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from schools.models import Household, Membership
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from schools import services
 from schools.models import ContactNumber, Household, HouseholdRiskFlag, Pupil, School
 from schools.validators import format_uk_phone, normalise_postcode, normalise_uk_phone

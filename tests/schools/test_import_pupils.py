@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from schools.models import Carer, ContactNumber, Household, Pupil
 
 HEADER = (

@@ -1,6 +1,6 @@
 from django.core.management import call_command
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from schools.models import ContactNumber, Household, Membership, Pupil, School, User
 
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from schools.models import HouseholdRiskFlag, Role
 from tests.factories import person
 from tracking.models import CallAttempt, SignOut, TrackingEvent

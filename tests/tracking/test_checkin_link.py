@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from tracking import sms
 from tracking.models import CheckInLink, EscalationStep
 from tracking.tokens import checkin_token_make

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core import mail
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from tracking import sms
 from tracking.forms import london_aware
 from tracking.models import CallAttempt, EscalationStep, Notification, SignOut

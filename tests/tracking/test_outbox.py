@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from tracking import sms
 from tracking.models import Notification
 from tracking.services import (

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from riskassess.models import RiskAssessment
 from tests.factories import visit_draft
 from tracking.models import SignOut

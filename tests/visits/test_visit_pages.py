@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from tests.factories import assessment_for, visit_draft
 from visits.models import Authorisation, Status, Visit, Visitor
 

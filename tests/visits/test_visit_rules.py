@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from records.models import AuditEvent
+from audit.models import AuditEvent
 from schools import services as school_services
 from schools.models import ContactNumber, Role
 from tests.factories import assessment_for, doorstep_contacts_logged, person, visit_draft

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from schools.models import Household, Pupil, User
 from schools.selectors import schools_requiring
-from visits.models import Visit
 
 from .models import AuditEvent
 
@@ -81,39 +80,58 @@ def _start_of_day(day: datetime.date) -> datetime.datetime:
 
 
 def _about_pupils(pupils: QuerySet[Pupil]) -> Q:
-    """Events about the pupils, their households, their visits, and anything that points at a
-    pupil or at one of those visits (contact logs, assessments, sign-outs, records, actions…,
-    whichever app adds them): each as a subquery, so the search stays one query."""
-    visits = Visit.objects.filter(pupils__in=pupils)
-    about = (
-        _events_of(Pupil, pupils)
-        | _events_of(Household, Household.objects.filter(pupils__in=pupils))
-        | _events_of(Visit, visits)
+    """Events about the pupils, their households, whatever names pupils (a visit lists its pupils),
+    and anything that points at a pupil or at one of those (contact logs, assessments, sign-outs,
+    records, actions…, whichever app adds them): each as a subquery, so the search stays one
+    query. The apps above this one are found through the model registry, never imported."""
+    about = _events_of(Pupil, pupils) | _events_of(
+        Household, Household.objects.filter(pupils__in=pupils)
     )
-    targets = {Pupil: pupils, Visit: visits}
-    for model, field_name, target in _models_pointing_at_pupils_or_visits():
+    targets = {Pupil: pupils}
+    for model, field_name in _models_naming_pupils():
+        targets[model] = model._default_manager.filter(**{f"{field_name}__in": pupils})
+        about |= _events_of(model, targets[model])
+    for model, field_name, target in _models_pointing_at(tuple(targets)):
         related = model._default_manager.filter(**{f"{field_name}__in": targets[target]})
         about |= _events_of(model, related)
     return about
 
 
+# Events written before a model moved app keep the label it had then (R-SEC-2: the trail is
+# never rewritten), so a search for the model looks under both.
+EARLIER_LABELS = {"contacts.contactlog": ("records.contactlog",)}
+
+
 def _events_of(model, queryset: QuerySet) -> Q:
     ids = queryset.order_by().values(as_text=Cast("pk", output_field=CharField()))
-    return Q(object_type=model._meta.label_lower, object_id__in=ids)
+    label = model._meta.label_lower
+    return Q(object_type__in=(label, *EARLIER_LABELS.get(label, ())), object_id__in=ids)
 
 
 @cache
-def _models_pointing_at_pupils_or_visits() -> tuple[tuple[type, str, type], ...]:
+def _models_naming_pupils() -> tuple[tuple[type, str], ...]:
+    """Models with a many-to-many to Pupil (a visit and its pupils)."""
+    return tuple(
+        (model, field.name)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if field.many_to_many and field.concrete and field.related_model is Pupil
+    )
+
+
+@cache
+def _models_pointing_at(targets: tuple[type, ...]) -> tuple[tuple[type, str, type], ...]:
+    """Models with a foreign key (or one-to-one) to one of `targets`."""
     found = []
     for model in apps.get_models():
-        if model in (Pupil, Visit, AuditEvent):
+        if model in targets or model is AuditEvent:
             continue
         for field in model._meta.get_fields():
             if (
                 field.is_relation
                 and field.concrete
                 and (field.many_to_one or field.one_to_one)
-                and field.related_model in (Pupil, Visit)
+                and field.related_model in targets
             ):
                 found.append((model, field.name, field.related_model))
     return tuple(found)

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from records.models import AuditEvent, ContactLog
-from records.services import audit_event_create, audit_read
+from audit.models import AuditEvent
+from audit.services import audit_event_create, audit_read
+from contacts.models import ContactLog
 from schools import services as school_services
 from tests.factories import PupilFactory, UserFactory, visit_draft
 
@@ -38,7 +39,7 @@ def test_opening_a_visit_is_an_audited_read(signed_in, dana, sam, tess, pupil):
 
 
 def test_opening_a_pupil_s_page_is_an_audited_read(signed_in, sam, pupil):
-    signed_in(sam).get(reverse("schools:pupil_detail", kwargs={"pk": pupil.pk}))
+    signed_in(sam).get(reverse("pupils:pupil_detail", kwargs={"pk": pupil.pk}))
     event = AuditEvent.objects.get(event_type="read.pupil")  # R-SEC-2
     assert (event.actor, event.object_id) == (sam, str(pupil.pk))
 

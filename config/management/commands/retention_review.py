@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from records.services import audit_event_create
+from audit.services import audit_event_create
 from schools.models import Pupil, School
 from visits.models import Visit
 
@@ -112,7 +112,7 @@ class Command(BaseCommand):
             upn = f", UPN {pupil.upn}" if pupil.upn else ""
             write(
                 f"  {pupil.school.name}: pupil #{pupil.pk}{upn}, review due {due:%d/%m/%Y}, "
-                f"{pupil.n_visits} visit(s) — {self._link('schools:pupil_detail', pupil.pk)}"
+                f"{pupil.n_visits} visit(s) — {self._link('pupils:pupil_detail', pupil.pk)}"
             )
         write(f"\nTracking data about staff older than {days} days: {len(visits)} visit(s)")
         for visit in visits:

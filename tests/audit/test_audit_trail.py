@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 
-from records.models import AuditEvent
-from records.services import audit_event_create
+from audit.models import AuditEvent
+from audit.services import audit_event_create
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_event_create
+
 from .models import ContactLog
-from .services import audit_event_create
 
 Counterpart = ContactLog.Counterpart
 Outcome = ContactLog.Outcome

@@ -6,8 +6,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from . import audit_selectors as selectors
-from .audit_forms import AuditSearchForm
+from . import selectors
+from .forms import AuditSearchForm
 
 PER_PAGE = 50
 
@@ -40,7 +40,7 @@ def search(request):
     query.pop("page", None)
     return render(
         request,
-        "records/audit_search.html",
+        "audit/search.html",
         {
             "form": form,
             "page": page,

@@ -1,0 +1,40 @@
+"""The pupils and households of the user's schools: the list, a pupil's page (the way into
+their file) and a household's page. Opening a pupil's page is an audited read (R-SEC-2)."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from audit.services import audit_read
+from schools import selectors as schools_selectors
+
+
+@login_required
+@require_GET
+def pupil_list(request):
+    search = request.GET.get("q", "").strip()[:100]
+    pupils = schools_selectors.pupil_list(user=request.user, search=search)[:200]
+    return render(request, "records/pupil_list.html", {"pupils": pupils, "search": search})
+
+
+@login_required
+@require_GET
+def pupil_detail(request, pk: int):
+    pupil = schools_selectors.pupil_get(user=request.user, pk=pk)
+    audit_read(actor=request.user, obj=pupil, what="pupil")  # R-SEC-2: reads are audited too
+    # The chronology is for DSLs and the pupil's visitors (R-SEC-1); offer it to them only.
+    can_read_records = request.user.has_perm("schools.view_records", pupil.school) or (
+        pupil.visits.filter(visitors__user=request.user).exists()
+    )
+    return render(
+        request,
+        "records/pupil_detail.html",
+        {"pupil": pupil, "can_read_records": can_read_records},
+    )
+
+
+@login_required
+@require_GET
+def household_detail(request, pk: int):
+    household = schools_selectors.household_get(user=request.user, pk=pk)
+    return render(request, "records/household_detail.html", {"household": household})

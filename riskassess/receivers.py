@@ -1,0 +1,31 @@
+"""Risk assessment's answers to what a visit asks (visits.signals): what blocks submitting or
+authorising it. Connected in RiskassessConfig.ready()."""
+
+from visits import signals as visit_signals
+
+from . import gates
+
+
+def submission_blockers(sender, *, visit, **kwargs) -> list[str]:
+    blockers = []
+    # R-RA-3: a high-risk visit is made in pairs whatever the school's minimum (visits itself
+    # enforces the school minimum and the doorstep pair, R-REQ-2).
+    if (
+        visit.school.minimum_visitors < 2
+        and not visit.is_doorstep
+        and gates.is_high_risk(visit)
+        and visit.visitors.filter(withdrawn_at__isnull=True).count() < 2
+    ):
+        blockers.append("Visits are made in pairs: add a second visitor (R-REQ-2).")
+    return blockers + gates.submission_blockers(visit)
+
+
+def authorisation_blockers(sender, *, visit, **kwargs) -> list[str]:
+    return gates.authorisation_blockers(visit)
+
+
+def connect() -> None:
+    visit_signals.submission_checks.connect(submission_blockers, dispatch_uid="riskassess.submit")
+    visit_signals.authorisation_checks.connect(
+        authorisation_blockers, dispatch_uid="riskassess.authorise"
+    )

@@ -1,0 +1,16 @@
+"""Tracking's answers to what a visit announces (visits.signals). Connected in
+TrackingConfig.ready()."""
+
+from visits import signals as visit_signals
+
+from . import services
+
+
+def visit_cancelled(sender, *, visit, actor, **kwargs) -> None:
+    """A visit cancelled while out stops its escalation ladder (R-REQ-6, R-ESC-6)."""
+    if visit.signed_out_at is not None:
+        services.signout_close_for_cancelled_visit(actor=actor, visit=visit)
+
+
+def connect() -> None:
+    visit_signals.visit_cancelled.connect(visit_cancelled, dispatch_uid="tracking.visit_cancelled")

@@ -1,0 +1,35 @@
+"""What a visit asks of, and announces to, the apps above it (docs/architecture.md).
+
+`visits` sits below risk assessment, tracking and records and never imports them. Where a visit's
+rules or pages need them, it sends one of these signals and the higher app answers from a
+receiver connected in its `AppConfig.ready()`. Every signal is sent inside the caller's
+transaction, so what a receiver writes commits or rolls back with the visit.
+"""
+
+from django.dispatch import Signal
+
+# Receivers return a list of messages saying what stops `visit` being submitted (R-RA-1…R-RA-7).
+submission_checks = Signal()
+# Receivers return a list of messages saying what stops `visit` being authorised (R-RA-3, R-CLO-1).
+authorisation_checks = Signal()
+# Sent when `visit` (kwargs: visit, actor) has been cancelled: tracking closes its sign-out.
+visit_cancelled = Signal()
+# Receivers return extra template context for a visits page (sender: "mine" or "queue"; kwargs:
+# user): records adds the actions, concerns and overdue records panels.
+page_panels = Signal()
+
+
+def messages_from(signal: Signal, *, visit) -> list[str]:
+    """Every message the receivers of `signal` give for `visit`, in the order they answered."""
+    return [
+        message
+        for _, messages in signal.send(sender=type(visit), visit=visit)
+        for message in messages
+    ]
+
+
+def panels_for(page: str, *, user) -> dict:
+    context: dict = {}
+    for _, extra in page_panels.send(sender=page, user=user):
+        context.update(extra or {})
+    return context
