@@ -346,6 +346,13 @@ class Pupil(models.Model):
     cultural_notes = models.TextField(blank=True)
     interpreter_language = models.CharField(max_length=60, blank=True)
     professionals = models.ManyToManyField(Professional, blank=True, related_name="pupils")
+    # Set when the pupil leaves (by hand, or by the MIS sync): the child protection file then
+    # follows them to their new school (R-REC-8). Never cleared by deleting: a pupil who comes
+    # back has it cleared by schools.services.pupil_mark_returned.
+    left_on = models.DateField(null=True, blank=True, help_text="The day the pupil left.")
+    leaving_to = models.CharField(
+        "Moving to", max_length=200, blank=True, help_text="The school they move to, if known."
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -1,5 +1,7 @@
 """Every write to the school directory goes through here, with its audit event."""
 
+import datetime
+
 from django.contrib.auth.models import Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm
@@ -161,3 +163,30 @@ def household_risk_flag_add(
         changes={"kind": kind},
     )
     return flag
+
+
+@transaction.atomic
+def pupil_mark_left(
+    *, actor: User | None, pupil, left_on: datetime.date, leaving_to: str = ""
+) -> None:
+    """The pupil has left (or will leave on `left_on`): marked by a person or by the MIS sync
+    (actor None). Their safeguarding file is then due to follow them (R-REC-8)."""
+    type(pupil).objects.filter(pk=pupil.pk).update(left_on=left_on, leaving_to=leaving_to.strip())
+    directory_change_announce(
+        actor=actor,
+        school=pupil.school,
+        obj=pupil,
+        event_type="pupil.left",
+        changes={"left_on": left_on.isoformat(), "leaving_to": leaving_to.strip()},
+    )
+    pupil.refresh_from_db(fields=["left_on", "leaving_to"])
+
+
+@transaction.atomic
+def pupil_mark_returned(*, actor: User | None, pupil) -> None:
+    """A pupil marked as left is back on the school's roll."""
+    type(pupil).objects.filter(pk=pupil.pk).update(left_on=None, leaving_to="")
+    directory_change_announce(
+        actor=actor, school=pupil.school, obj=pupil, event_type="pupil.returned"
+    )
+    pupil.refresh_from_db(fields=["left_on", "leaving_to"])

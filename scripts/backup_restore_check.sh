@@ -54,6 +54,6 @@ tables=$(wc -l <"$WORK/source.txt")
 rows=$(awk -F'|' '{ s += $2 } END { print s }' "$WORK/source.txt")
 test "$rows" -gt 0 || { echo "FAIL: the source database was empty"; exit 1; }
 triggers=$(psql "$RESTORED" -qAtc \
-  "SELECT count(*) FROM pg_trigger WHERE tgname = 'records_auditevent_append_only'")
+  "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_auditevent_append_only'")
 test "$triggers" = "1" || { echo "FAIL: the audit trail's append-only trigger was not restored"; exit 1; }
 echo "Backup and restore: $tables tables, $rows rows, identical after restore; audit trigger restored."

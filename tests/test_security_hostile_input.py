@@ -43,7 +43,7 @@ HOSTILE_TEXT = [
     f"javascript:{MARK}()",
     "' OR '1'='1' --",
     "1; DROP TABLE schools_pupil; --",
-    "Robert'); DELETE FROM records_auditevent;--",
+    "Robert'); DELETE FROM audit_auditevent;--",
     "{{ request.user.password }}{% debug %}",
     "../../../../etc/passwd",
     "\x00",

@@ -83,6 +83,31 @@ def test_a_dsl_finds_everything_about_one_pupil(signed_in, dana, sam, tess, pupi
     )
 
 
+def test_contact_log_events_written_before_it_moved_app_are_still_found(
+    signed_in, dana, sam, pupil, household
+):
+    """The contact log lived in `records` until the audit app was made: its older events name
+    it records.contactlog, and the trail is never rewritten (R-SEC-2)."""
+    log = ContactLog.objects.create(
+        school=pupil.school,
+        household=household,
+        pupil=pupil,
+        counterpart="family",
+        channel="phone",
+        outcome="no_answer",
+        occurred_at=timezone.now(),
+        recorded_by=sam,
+    )
+    older = AuditEvent.objects.create(
+        actor=sam,
+        school=pupil.school,
+        object_type="records.contactlog",
+        object_id=str(log.pk),
+        event_type="contactlog.created",
+    )
+    assert older.pk in shown_ids(search(signed_in(dana), pupil="Aisha"))
+
+
 def test_a_dsl_filters_by_person_and_kind(signed_in, dana, sam, tess, pupil):
     by_sam = audit_read(actor=sam, obj=pupil, what="pupil")
     by_tess = audit_read(actor=tess, obj=pupil, what="pupil")

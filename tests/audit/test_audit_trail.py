@@ -35,8 +35,8 @@ def test_an_audit_event_cannot_be_changed_or_deleted_by_the_application(event):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
 def test_postgresql_refuses_update_and_delete_of_the_audit_table(event):
     for sql in (
-        "UPDATE records_auditevent SET event_type = 'x' WHERE id = %s",
-        "DELETE FROM records_auditevent WHERE id = %s",
+        "UPDATE audit_auditevent SET event_type = 'x' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
     ):
         with (
             pytest.raises(DatabaseError, match="append-only"),
@@ -50,7 +50,7 @@ def test_postgresql_refuses_update_and_delete_of_the_audit_table(event):
 def test_the_admin_shows_the_audit_trail_read_only(admin_client, event):
     from django.urls import reverse
 
-    response = admin_client.get(reverse("admin:records_auditevent_change", args=[event.pk]))
+    response = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
     assert response.status_code == 200
     assert b'name="_save"' not in response.content
-    assert admin_client.get(reverse("admin:records_auditevent_add")).status_code == 403
+    assert admin_client.get(reverse("admin:audit_auditevent_add")).status_code == 403
