@@ -44,7 +44,7 @@ deploy-check: venv ## Django's deployment checks with production settings; fails
 	ALLOW_DRAMA_PHONE_NUMBERS=false $(PY) manage.py check --deploy --fail-level WARNING
 
 migrate: venv
-	@mkdir -p var/celery-broker/processed
+	@mkdir -p var/celery-broker/processed var/celery-broker/control
 	$(PY) manage.py migrate --no-input -v 1
 
 venv: $(STAMP)

@@ -204,6 +204,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        # The broadcast (pidbox) exchanges; without it kombu writes ./control in the working tree.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 # One queue name per deployment (and per test, so parallel test runs never share one).
@@ -327,3 +329,6 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
 NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID", default="")
 NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
+# The bearer token GOV.UK Notify sends with its delivery receipts and received texts (set it in
+# the Notify service's callback settings).
+NOTIFY_CALLBACK_BEARER_TOKEN = env.str("NOTIFY_CALLBACK_BEARER_TOKEN", default="")

@@ -347,7 +347,7 @@ class Pupil(models.Model):
     interpreter_language = models.CharField(max_length=60, blank=True)
     professionals = models.ManyToManyField(Professional, blank=True, related_name="pupils")
     # Set when the pupil leaves (by hand, or by the MIS sync): the child protection file then
-    # follows them to their new school (R-REC-8). Never cleared by deleting: a pupil who comes
+    # follows them to their new school. Never cleared by deleting: a pupil who comes
     # back has it cleared by schools.services.pupil_mark_returned.
     left_on = models.DateField(null=True, blank=True, help_text="The day the pupil left.")
     leaving_to = models.CharField(

@@ -170,7 +170,7 @@ def pupil_mark_left(
     *, actor: User | None, pupil, left_on: datetime.date, leaving_to: str = ""
 ) -> None:
     """The pupil has left (or will leave on `left_on`): marked by a person or by the MIS sync
-    (actor None). Their safeguarding file is then due to follow them (R-REC-8)."""
+    (actor None). Their safeguarding file is then due to follow them."""
     type(pupil).objects.filter(pk=pupil.pk).update(left_on=left_on, leaving_to=leaving_to.strip())
     directory_change_announce(
         actor=actor,
