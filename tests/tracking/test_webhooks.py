@@ -1,4 +1,4 @@
-"""Provider webhooks are authenticated before they change anything (R-ESC-11, R-TRK-5): a forged
+"""Provider webhooks are authenticated before they change anything: a forged
 Twilio signature or a wrong Notify token is refused with 403 and audited without its body."""
 
 import pytest
