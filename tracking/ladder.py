@@ -79,7 +79,7 @@ def _seconds(minutes: int) -> int:
 
 @transaction.atomic
 def signout_close_for_cancelled_visit(*, actor, visit: Visit) -> SignOut | None:
-    """Called by visits.services.visit_cancel: a visit cancelled while out stops its ladder."""
+    """Called by visits.cancellation.visit_cancel: a visit cancelled while out stops its ladder."""
     signout = SignOut.objects.filter(visit_id=visit.pk).select_related("school").first()
     if signout is None:
         return None

@@ -24,9 +24,10 @@ from riskassess.gates import assessment_currency
 from riskassess.services import assessment_reconfirm
 from schools.models import User
 from schools.validators import normalise_uk_phone
+from visits.common import VisitConflict
 from visits.models import Status as VisitStatus
 from visits.models import Visit
-from visits.services import VisitConflict, visit_mark_out, visit_mark_returned
+from visits.progress import visit_mark_out, visit_mark_returned
 
 from . import messages as ladder_messages
 from .common import TrackingBlocked, TrackingConflict, _event

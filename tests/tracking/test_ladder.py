@@ -18,7 +18,7 @@ from tracking.signouts import (
     signout_phone_in,
     signout_return,
 )
-from visits.services import visit_cancel
+from visits.cancellation import visit_cancel
 
 from .conftest import NOON, authorised_visit, sign_out
 
@@ -578,7 +578,7 @@ def test_the_scan_never_escalates_a_cancelled_visit_however_it_was_cancelled(
 ):
     from visits.models import Visit
 
-    # Cancelled without visits.services.visit_cancel (say, by a data fix): the scan checks too.
+    # Cancelled without visits.cancellation.visit_cancel (say, by a data fix): the scan checks too.
     Visit.objects.filter(pk=signout.visit_id).update(
         status="cancelled", cancelled_at=NOON, cancelled_by=dana
     )

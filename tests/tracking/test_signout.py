@@ -13,7 +13,7 @@ from tests.factories import visit_draft
 from tracking.common import TrackingBlocked
 from tracking.models import SignOut
 from tracking.signouts import signout_create
-from visits.services import visit_cancel
+from visits.cancellation import visit_cancel
 
 from .conftest import NOON
 
