@@ -181,7 +181,7 @@ def lateness_run(beat_seconds: int) -> dict:
     from django.utils import timezone
 
     from tracking.models import EscalationStep, Notification, SignOut
-    from tracking.services import signout_create
+    from tracking.signouts import signout_create
 
     school, people, household, _ = world()
     visits = authorised_visits(school, people, household, SIGNOUTS)
@@ -267,8 +267,8 @@ def idle_scan() -> dict:
     from django.db import connection
     from django.utils import timezone
 
+    from tracking.ladder import escalation_scan
     from tracking.models import SignOut
-    from tracking.services import escalation_scan
     from visits.models import Visit
 
     school, people, household, _ = world()

@@ -52,7 +52,7 @@ def build_visit():
     from records import services as records
     from schools import services as schools
     from schools.models import ContactNumber, Household, Pupil, User
-    from visits import services as visits
+    from visits import authorisation, progress, requests
 
     school = schools.school_create(actor=None, name="Oakfield Primary School", urn="100001")
     people = {}
@@ -83,7 +83,7 @@ def build_visit():
     )
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     start = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(10, 0)))
-    visit = visits.visit_draft_save(
+    visit = requests.visit_draft_save(
         actor=people["sam"],
         school=school,
         data={
@@ -100,10 +100,10 @@ def build_visit():
     from tests.factories import assessment_for
 
     assessment_for(visit, people["sam"])
-    visits.visit_submit(actor=people["sam"], visit=visit, warnings_confirmed=True)
-    visits.visit_authorise(actor=people["dana"], visit=visit)
-    visits.visit_mark_out(actor=None, visit=visit, at=timezone.now())
-    visits.visit_mark_returned(actor=None, visit=visit, at=timezone.now())
+    requests.visit_submit(actor=people["sam"], visit=visit, warnings_confirmed=True)
+    authorisation.visit_authorise(actor=people["dana"], visit=visit)
+    progress.visit_mark_out(actor=None, visit=visit, at=timezone.now())
+    progress.visit_mark_returned(actor=None, visit=visit, at=timezone.now())
     records.record_save(
         actor=people["sam"],
         visit=visit,

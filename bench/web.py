@@ -91,7 +91,7 @@ def build_data() -> dict:
     make(PAST_VISITS, Status.RECORDED, lambda i: now - datetime.timedelta(hours=2 + i))
     make(WAITING, Status.SUBMITTED, lambda i: now + datetime.timedelta(days=1, minutes=i))
     out = make(OUT_NOW, Status.OUT, lambda i: now - datetime.timedelta(minutes=30))
-    # 300 visitors' visits out now, their ladders waiting, as tracking.services leaves them.
+    # 300 visitors' visits out now, their ladders waiting, as tracking.signouts leaves them.
     from tracking.models import SignOut, SignOutVisitor
 
     olive = User.objects.get(username="olive")

@@ -230,7 +230,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # 4.9 s at 5 s (target p95 <= 10 s); an idle scan over 100,000 open sign-outs costs ~2 ms.
 ESCALATION_SCAN_SECONDS = env.float("ESCALATION_SCAN_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE = {
-    # The escalation scan (tracking.services.escalation_scan): fires due ladder steps, re-sends
+    # The escalation scan (tracking.ladder.escalation_scan): fires due ladder steps, re-sends
     # lost messages, marks crashed sends in doubt, and writes the heartbeat the board shows.
     "escalation-scan": {
         "task": "tracking.tasks.escalation_scan",

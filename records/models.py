@@ -9,7 +9,7 @@ from django.db import models
 
 class VisitRecord(models.Model):
     """The Home Visit form the visitors complete after return (R-REC-1). Saved as a draft until
-    submitted; submitting closes the visit (visits.services.visit_mark_recorded)."""
+    submitted; submitting closes the visit (visits.progress.visit_mark_recorded)."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"

@@ -272,7 +272,7 @@ def record_submit(*, actor: User, visit: Visit) -> VisitRecord:
     record.refresh_from_db()
     if not moved:
         return record  # submitted twice (a double-click, or both visitors): once is enough
-    from visits.services import visit_mark_recorded  # visits.services imports this module
+    from visits.progress import visit_mark_recorded
 
     visit_mark_recorded(actor=actor, visit=visit, at=now)
     audit_event_create(

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from audit.services import audit_read, document_download_record
 from schools.models import School
 from schools.selectors import schools_for_user, schools_requiring
+from visits.common import VisitConflict
 from visits.models import Status as VisitStatus
 from visits.selectors import visit_get
-from visits.services import VisitConflict
 
 from . import exports, pdf, selectors, services
 from .forms import (

@@ -1,6 +1,7 @@
 """What the risk assessment decides about a visit, for the services of other apps to ask.
 
-visits.services asks before submission and authorisation; tracking asks at sign-out.
+visits.requests asks before submission and visits.authorisation before authorisation; tracking
+asks at sign-out.
 Each function returns plain-English problems naming the rule; an empty list means go ahead.
 """
 

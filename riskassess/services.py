@@ -474,7 +474,7 @@ def assessment_save(
     )
     # R-AUTH-5: changing the assessment of an authorised visit returns it for authorisation.
     if visit.status == Status.AUTHORISED:
-        from visits.services import visit_return_for_authorisation
+        from visits.authorisation import visit_return_for_authorisation
 
         visit_return_for_authorisation(actor=actor, visit=visit, why="the risk assessment changed")
     return assessment

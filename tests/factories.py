@@ -90,7 +90,7 @@ def visit_draft(
     (school time) unless told otherwise."""
     from django.utils import timezone
 
-    from visits import services
+    from visits import requests
     from visits.models import Visitor
 
     if start is None:
@@ -105,7 +105,7 @@ def visit_draft(
         **data,
     }
     roles = [Visitor.RoleOnVisit.LEAD] + [Visitor.RoleOnVisit.SECOND] * (len(visitors) - 1)
-    return services.visit_draft_save(
+    return requests.visit_draft_save(
         actor=requester,
         school=pupil.school,
         data=fields,
@@ -211,11 +211,11 @@ def visit_returned(requester: User, pupil: Pupil, visitors: list[User], authoris
     """A visit authorised by `authoriser`, signed out and returned now: its record is due."""
     from django.utils import timezone
 
-    from visits import services
+    from visits import authorisation, progress, requests
 
     visit = visit_draft(requester, pupil, visitors, **data)
     assessment_for(visit, requester)
-    services.visit_submit(actor=requester, visit=visit, warnings_confirmed=True)
-    services.visit_authorise(actor=authoriser, visit=visit)
-    services.visit_mark_out(actor=None, visit=visit, at=timezone.now())
-    return services.visit_mark_returned(actor=None, visit=visit, at=timezone.now())
+    requests.visit_submit(actor=requester, visit=visit, warnings_confirmed=True)
+    authorisation.visit_authorise(actor=authoriser, visit=visit)
+    progress.visit_mark_out(actor=None, visit=visit, at=timezone.now())
+    return progress.visit_mark_returned(actor=None, visit=visit, at=timezone.now())

@@ -75,8 +75,8 @@ def _tracking_world(sam, tess, dana, olive, pupil) -> dict:
     import datetime
 
     from tests.tracking.conftest import authorised_visit, sign_out
+    from tracking.ladder import signout_escalate
     from tracking.models import Notification
-    from tracking.services import signout_escalate
 
     waiting = authorised_visit(sam, pupil, [sam, tess], dana)
     signout = sign_out(authorised_visit(sam, pupil, [sam, tess], dana), olive)

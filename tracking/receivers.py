@@ -3,13 +3,13 @@ TrackingConfig.ready()."""
 
 from visits import signals as visit_signals
 
-from . import services
+from . import ladder
 
 
 def visit_cancelled(sender, *, visit, actor, **kwargs) -> None:
     """A visit cancelled while out stops its escalation ladder (R-REQ-6, R-ESC-6)."""
     if visit.signed_out_at is not None:
-        services.signout_close_for_cancelled_visit(actor=actor, visit=visit)
+        ladder.signout_close_for_cancelled_visit(actor=actor, visit=visit)
 
 
 def connect() -> None:

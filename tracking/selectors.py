@@ -21,6 +21,7 @@ from schools.selectors import schools_for_user, schools_requiring
 from visits.models import Status as VisitStatus
 from visits.models import Visit, Visitor
 
+from .ladder import ESCALATION_SCAN
 from .models import (
     CallAttempt,
     EscalationDecision,
@@ -31,7 +32,6 @@ from .models import (
     SignOutVisitor,
     TrackingEvent,
 )
-from .services import ESCALATION_SCAN
 
 STALE_AFTER = datetime.timedelta(minutes=2)
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from riskassess.gates import assessment_currency
 
-from . import selectors, services
+from . import checkins, common, outbox, selectors, signouts
 from .forms import CallAttemptForm, DecisionForm, ExtendForm, SignOutForm, add_service_errors
 from .models import CheckInLink, SignOut, TrackingEvent
 from .throttle import throttle_hit
@@ -23,7 +23,7 @@ from .tokens import CheckInTokenExpired, CheckInTokenInvalid, checkin_token_read
 
 logger = logging.getLogger(__name__)
 GET_POST = require_http_methods(["GET", "POST"])
-REFUSED = (services.TrackingBlocked, services.TrackingConflict)
+REFUSED = (common.TrackingBlocked, common.TrackingConflict)
 
 
 def _next(request, default: str) -> str:
@@ -94,7 +94,7 @@ def my_visit(request):
 @GET_POST
 def signout_create(request, visit_pk: int):
     visit = selectors.visit_for_signout(user=request.user, pk=visit_pk)
-    problems = services.signout_problems(visit=visit)
+    problems = signouts.signout_problems(visit=visit)
     visitors = list(visit.visitors.all())
     stale = assessment_currency(visit) if not problems else []
     form = SignOutForm(
@@ -106,7 +106,7 @@ def signout_create(request, visit_pk: int):
     )
     if request.method == "POST" and not problems and form.is_valid():
         try:
-            services.signout_create(
+            signouts.signout_create(
                 actor=request.user,
                 visit=visit,
                 expected_return_at=form.cleaned_data["expected_return_at"],
@@ -114,9 +114,9 @@ def signout_create(request, visit_pk: int):
                 mobiles=form.mobiles(),
                 reconfirm_assessment=form.cleaned_data.get("reconfirm_assessment", False),
             )
-        except services.TrackingBlocked as error:
+        except common.TrackingBlocked as error:
             add_service_errors(form, error)
-        except services.TrackingConflict as error:
+        except common.TrackingConflict as error:
             messages.error(request, str(error))
             return redirect("tracking:board")
         else:
@@ -166,10 +166,10 @@ ACTIONS = {
 
 def _do(action: str, *, actor, signout, via, visitor):
     if action == "phone_in":
-        return services.signout_phone_in(actor=actor, signout=signout, via=via, visitor=visitor)
+        return signouts.signout_phone_in(actor=actor, signout=signout, via=via, visitor=visitor)
     if action == "help":
-        return services.signout_help_request(actor=actor, signout=signout, via=via, visitor=visitor)
-    return services.signout_return(
+        return signouts.signout_help_request(actor=actor, signout=signout, via=via, visitor=visitor)
+    return signouts.signout_return(
         actor=actor, signout=signout, went_home=action == "going_home", via=via, visitor=visitor
     )
 
@@ -229,7 +229,7 @@ def extend(request, pk: int):
     form = ExtendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            signout = services.signout_extend(
+            signout = signouts.signout_extend(
                 actor=request.user,
                 signout=signout,
                 new_expected_return_at=form.cleaned_data["new_expected_return_at"],
@@ -237,9 +237,9 @@ def extend(request, pk: int):
                 via=via,
                 visitor=visitor,
             )
-        except services.TrackingBlocked as error:
+        except common.TrackingBlocked as error:
             add_service_errors(form, error)
-        except services.TrackingConflict as error:
+        except common.TrackingConflict as error:
             messages.error(request, str(error))
             return redirect(_next(request, default))
         else:
@@ -268,7 +268,7 @@ def call_attempt(request, pk: int):
         visitor_id, number = form.called()
         visitor = next((v.user for v in signout.visitors.all() if v.user_id == visitor_id), None)
         try:
-            attempt = services.call_attempt_record(
+            attempt = signouts.call_attempt_record(
                 actor=request.user,
                 signout=signout,
                 number_called=number,
@@ -277,9 +277,9 @@ def call_attempt(request, pk: int):
                 visitor=visitor,
                 notes=form.cleaned_data["notes"],
             )
-        except services.TrackingBlocked as error:
+        except common.TrackingBlocked as error:
             add_service_errors(form, error)
-        except services.TrackingConflict as error:
+        except common.TrackingConflict as error:
             messages.error(request, str(error))
             return redirect(_next(request, default))
         else:
@@ -334,7 +334,7 @@ def briefing_pdf(request, pk: int):
     )
     stylesheet = CSS(filename=str(settings.BASE_DIR / "static" / "css" / "briefing.css"))
     pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[stylesheet])
-    services.briefing_printed_audit(actor=request.user, signout=signout)
+    signouts.briefing_printed_audit(actor=request.user, signout=signout)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="briefing-visit-{signout.visit_id}.pdf"'
     return response
@@ -348,16 +348,16 @@ def decision(request, pk: int):
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.escalation_decision_record(
+            signouts.escalation_decision_record(
                 actor=request.user,
                 signout=signout,
                 action=form.cleaned_data["action"],
                 notes=form.cleaned_data["notes"],
                 outcome=form.cleaned_data["outcome"],
             )
-        except services.TrackingBlocked as error:
+        except common.TrackingBlocked as error:
             add_service_errors(form, error)
-        except services.TrackingConflict as error:
+        except common.TrackingConflict as error:
             messages.error(request, str(error))
             return redirect("tracking:emergency", pk=signout.pk)
         else:
@@ -377,8 +377,8 @@ def notification_resend(request, pk: int):
     default = reverse("tracking:board")
     if request.method == "POST":
         try:
-            services.notification_resend(actor=request.user, notification=notification)
-        except services.TrackingConflict as error:
+            outbox.notification_resend(actor=request.user, notification=notification)
+        except common.TrackingConflict as error:
             messages.error(request, str(error))
         else:
             messages.success(request, f"Sending again to {notification.recipient_label}.")
@@ -426,7 +426,7 @@ def checkin(request, token: str):
             CheckInLink.objects.select_related("signout__school").filter(pk=expired.link_id).first()
         )
         if link is not None and request.method == "POST":
-            services.checkin_refusal_audit(link=link, why="has expired", client_ip=ip)
+            checkins.checkin_refusal_audit(link=link, why="has expired", client_ip=ip)
         return _checkin_refused(request, "This link has expired. Call the school office.")
     if throttle_hit(key=f"checkin-link:{link_id}", limit=CHECKIN_PER_LINK, window_seconds=600):
         return _checkin_refused(
@@ -441,10 +441,10 @@ def checkin(request, token: str):
         return _checkin_refused(request, "This link is not valid. Call the school office.")
     if request.method == "POST":
         try:
-            link = services.checkin_answer(
+            link = checkins.checkin_answer(
                 link=link, answer=request.POST.get("answer", ""), client_ip=ip
             )
-        except services.CheckInRefused as error:
+        except checkins.CheckInRefused as error:
             return _checkin_refused(request, str(error), 200 if link.used_at else 400)
         return render(request, "tracking/checkin.html", {"link": link, "done": True})
     if link.used_at is not None:

@@ -1,5 +1,6 @@
-"""The visit request form and the decision forms. Rules live in visits.services; the forms turn
-what a person typed into typed values and show the services' messages against the fields."""
+"""The visit request form and the decision forms. Rules live in the visit services
+(visits.requests, visits.authorisation, visits.cancellation); the forms turn what a person typed
+into typed values and show the services' messages against the fields."""
 
 import datetime
 import uuid
@@ -11,7 +12,7 @@ from django.utils import timezone
 from schools.models import Pupil, Role, User
 
 from .models import Kind, ParentsTold, Reason, Visit, Visitor
-from .services import VISITING_ROLES
+from .requests import VISITING_ROLES
 
 VISITOR_SLOTS = 4
 

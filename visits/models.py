@@ -1,7 +1,8 @@
 """A home visit, its visitors and its authorisation decisions (R-REQ-*, R-AUTH-*).
 
-Nothing changes a visit except visits.services (or the service of the app that owns the step:
-tracking signs out and returns, records closes). See DESIGN.md "Visit lifecycle".
+Nothing changes a visit except the visit services (visits.requests, visits.authorisation,
+visits.cancellation, visits.progress for the steps other apps own: tracking signs out and
+returns, records closes). See DESIGN.md "Visit lifecycle".
 """
 
 import uuid

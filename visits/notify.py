@@ -1,4 +1,4 @@
-"""Who is told what about a visit, by email. Enqueued on commit by visits.services."""
+"""Who is told what about a visit, by email. Enqueued on commit by the visit services."""
 
 from django.urls import reverse
 

@@ -13,9 +13,18 @@ from audit.services import audit_read
 from schools.models import Pupil
 from schools.selectors import object_for_user, schools_requiring
 
-from . import calendar, selectors, services, signals
+from . import (
+    authorisation,
+    calendar,
+    calendar_feeds,
+    cancellation,
+    common,
+    requests,
+    selectors,
+    signals,
+)
 from .forms import CancelForm, DecisionForm, VisitRequestForm
-from .models import EDITABLE, CalendarFeed, Status
+from .models import CANCELLABLE, EDITABLE, CalendarFeed, Status
 
 
 @login_required
@@ -59,16 +68,16 @@ def detail(request, pk: int):
     can_manage = is_requester or user.has_perm("schools.view_all_visits", visit.school)
     check = None
     if visit.status in (Status.DRAFT, Status.CHANGES_REQUESTED) and can_manage:
-        check = services.visit_submission_check(visit=visit)
+        check = requests.visit_submission_check(visit=visit)
     context = {
         "visit": visit,
         "timeline": selectors.visit_timeline(visit=visit),
         "decisions": visit.authorisations.select_related("decided_by"),
         "check": check,
         "can_edit": can_manage and visit.status in EDITABLE,
-        "can_cancel": can_manage and visit.status in services.CANCELLABLE,
+        "can_cancel": can_manage and visit.status in CANCELLABLE,
         "can_decide": visit.status == Status.SUBMITTED
-        and not services.authorisation_problems(actor=user, visit=visit),
+        and not authorisation.authorisation_problems(actor=user, visit=visit),
         "can_consult": visit.is_doorstep
         and visit.head_consulted_at is None
         and visit.school.memberships.filter(user=user, role="head").exists(),
@@ -109,7 +118,7 @@ def request_visit(request, pk: int | None = None):
         if form.cleaned_data.get("risk_rechecked"):
             data["risk_rechecked_at"] = timezone.now()  # R-REQ-7
         try:
-            visit = services.visit_draft_save(
+            visit = requests.visit_draft_save(
                 actor=request.user,
                 school=form.cleaned_data["pupil"].school,
                 data=data,
@@ -118,10 +127,10 @@ def request_visit(request, pk: int | None = None):
                 visit=visit,
                 request_token=form.cleaned_data.get("request_token") if visit is None else None,
             )
-        except services.VisitBlocked as blocked:
+        except common.VisitBlocked as blocked:
             for message in blocked.messages:
                 form.add_error(None, message)
-        except services.VisitConflict as conflict:
+        except common.VisitConflict as conflict:
             messages.error(request, str(conflict))
             return redirect("visits:detail", pk=visit.pk)
         else:
@@ -153,8 +162,8 @@ def submit(request, pk: int):
 
 def _submit(request, visit, *, confirmed: bool):
     try:
-        services.visit_submit(actor=request.user, visit=visit, warnings_confirmed=confirmed)
-    except services.WarningsNotConfirmed as pending:
+        requests.visit_submit(actor=request.user, visit=visit, warnings_confirmed=confirmed)
+    except requests.WarningsNotConfirmed as pending:
         return render(
             request,
             "visits/confirm_warnings.html",
@@ -163,11 +172,11 @@ def _submit(request, visit, *, confirmed: bool):
                 "warnings": pending.warnings,
             },
         )
-    except services.VisitBlocked as blocked:
+    except common.VisitBlocked as blocked:
         for message in blocked.messages:
             messages.error(request, message)
         messages.info(request, "Your request is saved as a draft.")
-    except services.VisitConflict as conflict:
+    except common.VisitConflict as conflict:
         messages.error(request, str(conflict))
     else:
         messages.success(request, "Submitted. The Headteacher and DSLs have been told.")
@@ -180,24 +189,24 @@ def decide(request, pk: int):
     """Authorise (with conditions), request changes or refuse (with a reason)."""
     visit = selectors.visit_get(user=request.user, pk=pk, perm="authorise_visits")
     form = DecisionForm(request.POST or None)
-    problems = services.authorisation_problems(actor=request.user, visit=visit)
+    problems = authorisation.authorisation_problems(actor=request.user, visit=visit)
     if request.method == "POST" and form.is_valid():
         decision, data = form.cleaned_data["decision"], form.cleaned_data
         try:
             if decision == DecisionForm.AUTHORISE:
-                services.visit_authorise(
+                authorisation.visit_authorise(
                     actor=request.user, visit=visit, conditions=data["conditions"]
                 )
             elif decision == DecisionForm.CHANGES:
-                services.visit_request_changes(
+                authorisation.visit_request_changes(
                     actor=request.user, visit=visit, what_to_change=data["reason"]
                 )
             else:
-                services.visit_refuse(actor=request.user, visit=visit, reason=data["reason"])
-        except services.VisitBlocked as blocked:
+                authorisation.visit_refuse(actor=request.user, visit=visit, reason=data["reason"])
+        except common.VisitBlocked as blocked:
             for message in blocked.messages:
                 form.add_error(None, message)
-        except services.VisitConflict as conflict:
+        except common.VisitConflict as conflict:
             messages.warning(request, str(conflict))
             return redirect("visits:detail", pk=visit.pk)
         else:
@@ -214,10 +223,10 @@ def consult(request, pk: int):
     """R-AUTH-3: the Headteacher records their consultation on a doorstep visit."""
     visit = selectors.visit_get(user=request.user, pk=pk)
     try:
-        services.visit_record_head_consultation(
+        authorisation.visit_record_head_consultation(
             actor=request.user, visit=visit, notes=request.POST.get("notes", "")[:500]
         )
-    except services.VisitBlocked as blocked:
+    except common.VisitBlocked as blocked:
         raise PermissionDenied(blocked.messages[0]) from blocked
     messages.success(request, "Your consultation is recorded on the visit.")
     return redirect("visits:detail", pk=visit.pk)
@@ -231,10 +240,10 @@ def cancel(request, pk: int):
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.visit_cancel(
+            cancellation.visit_cancel(
                 actor=request.user, visit=visit, reason=form.cleaned_data["reason"]
             )
-        except services.VisitConflict as conflict:
+        except common.VisitConflict as conflict:
             messages.error(request, str(conflict))
         else:
             messages.success(request, "Cancelled. The office and the authoriser have been told.")
@@ -248,8 +257,8 @@ def withdraw(request, pk: int):
     """R-REQ-5: a visitor withdraws from a (voluntary) doorstep visit."""
     visit = selectors.visit_get(user=request.user, pk=pk)
     try:
-        services.visitor_withdraw(actor=request.user, visit=visit)
-    except (services.VisitBlocked, services.VisitConflict) as refused:
+        cancellation.visitor_withdraw(actor=request.user, visit=visit)
+    except (common.VisitBlocked, common.VisitConflict) as refused:
         messages.error(request, getattr(refused, "messages", [str(refused)])[0])
     else:
         messages.success(
@@ -281,12 +290,12 @@ def calendar_settings(request):
             feed = get_object_or_404(
                 CalendarFeed, user=request.user, pk=request.POST.get("feed"), revoked_at=None
             )
-            services.calendar_feed_revoke(actor=request.user, feed=feed)
+            calendar_feeds.calendar_feed_revoke(actor=request.user, feed=feed)
             messages.success(request, "That calendar address no longer works.")
         else:
             try:
-                services.calendar_feed_renew(actor=request.user, scope=scope, school=school)
-            except services.VisitBlocked as blocked:
+                calendar_feeds.calendar_feed_renew(actor=request.user, scope=scope, school=school)
+            except common.VisitBlocked as blocked:
                 raise PermissionDenied(blocked.messages[0]) from blocked
             messages.success(request, "New calendar address made; the old one no longer works.")
         return redirect("visits:calendar")

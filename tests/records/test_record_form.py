@@ -216,11 +216,11 @@ def test_every_sibling_on_the_visit_gets_their_own_answers(
     sam, tess, dana, hugh, olive, pupil, complete_record
 ):
     # R-REC-2, R-REQ-1: siblings share a visit; each child is recorded.
-    from visits import services as visit_services
+    from visits.models import Visit
 
     sibling = PupilFactory(household=pupil.household, first_name="Zain", last_name="Ahmed")
     visit = visit_returned(sam, pupil, [sam, tess], dana)
-    visit_services.Visit.pupils.through.objects.create(visit=visit, pupil=sibling)
+    Visit.pupils.through.objects.create(visit=visit, pupil=sibling)
     with pytest.raises(services.RecordBlocked, match="Say whether Zain was seen"):
         complete_record(visit, sam, pupils={pupil.pk: dict(SEEN)})
     record = complete_record(visit, sam)

@@ -12,7 +12,7 @@ from records.models import RecordReminder
 from records.tasks import record_reminders_scan
 from tests.factories import visit_returned
 from tests.worker import celery_process, unique_queue, wait_for
-from visits import services as visit_services
+from visits.models import Visit
 
 pytestmark = [
     pytest.mark.skipif(
@@ -36,7 +36,7 @@ def test_a_real_worker_sends_the_reminder_of_a_record_falling_due_once(
     # R-REC-3
     visit = visit_returned(sam, pupil, [sam, tess], dana)
     back = timezone.now() - datetime.timedelta(hours=21)  # due in three hours
-    visit_services.Visit.objects.filter(pk=visit.pk).update(returned_at=back)
+    Visit.objects.filter(pk=visit.pk).update(returned_at=back)
     queue = unique_queue()
     with celery_process("worker", "--pool=solo", "-Q", queue, CELERY_QUEUE=queue):
         for _ in range(2):  # two beats, or one scan run twice

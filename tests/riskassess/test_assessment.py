@@ -12,7 +12,7 @@ from riskassess.catalogue import CONTROL_MEASURES, MEASURES, STANDARD_HAZARDS
 from riskassess.models import HazardRow, RiskAssessment
 from schools.services import household_risk_flag_add
 from tests.factories import PREPARATION_ANSWERS, assessment_for, visit_draft
-from visits import services as visit_services
+from visits import authorisation, progress, requests
 from visits.models import Status
 
 
@@ -228,8 +228,8 @@ def test_changing_the_assessment_of_an_authorised_visit_sends_it_back_for_author
 ):
     # R-AUTH-5
     assessment = assessment_for(visit, sam)
-    visit_services.visit_submit(actor=sam, visit=visit)
-    visit_services.visit_authorise(actor=dana, visit=visit)
+    requests.visit_submit(actor=sam, visit=visit)
+    authorisation.visit_authorise(actor=dana, visit=visit)
     rows = _rows(visit, assessment)
     rows[0] = replace(rows[0], likelihood=2)
     services.assessment_save(actor=sam, visit=visit, rows=rows, answers=PREPARATION_ANSWERS)
@@ -243,8 +243,8 @@ def test_changing_the_assessment_of_an_authorised_visit_sends_it_back_for_author
 def test_saving_an_unchanged_assessment_keeps_the_visit_authorised(visit, sam, dana):
     # R-AUTH-5 applies to changes only.
     assessment = assessment_for(visit, sam)
-    visit_services.visit_submit(actor=sam, visit=visit)
-    visit_services.visit_authorise(actor=dana, visit=visit)
+    requests.visit_submit(actor=sam, visit=visit)
+    authorisation.visit_authorise(actor=dana, visit=visit)
     again = services.assessment_save(
         actor=sam, visit=visit, rows=_rows(visit, assessment), answers=PREPARATION_ANSWERS
     )
@@ -258,9 +258,9 @@ def test_the_assessment_of_a_visit_that_is_out_cannot_be_changed(visit, sam, dan
     from django.utils import timezone
 
     assessment = assessment_for(visit, sam)
-    visit_services.visit_submit(actor=sam, visit=visit)
-    visit_services.visit_authorise(actor=dana, visit=visit)
-    visit_services.visit_mark_out(actor=None, visit=visit, at=timezone.now())
+    requests.visit_submit(actor=sam, visit=visit)
+    authorisation.visit_authorise(actor=dana, visit=visit)
+    progress.visit_mark_out(actor=None, visit=visit, at=timezone.now())
     rows = _rows(visit, assessment)
     rows[0] = replace(rows[0], likelihood=3)
     with pytest.raises(services.AssessmentInvalid, match="out on the visit"):

@@ -17,7 +17,7 @@ from tests.factories import (
     doorstep_contacts_logged,
     visit_draft,
 )
-from visits import services as visit_services
+from visits import authorisation, common, requests
 from visits.models import Status
 
 
@@ -55,8 +55,8 @@ def test_a_doorstep_visit_is_blocked_until_every_number_was_tried(doorstep_visit
     blocker = _r_ra_6(doorstep_visit)
     assert "Call Aunt (emergency contact)" in blocker
     assert "Mother's mobile" not in blocker
-    with pytest.raises(visit_services.VisitBlocked, match="R-RA-6"):
-        visit_services.visit_submit(actor=sam, visit=doorstep_visit)
+    with pytest.raises(common.VisitBlocked, match="R-RA-6"):
+        requests.visit_submit(actor=sam, visit=doorstep_visit)
     doorstep_visit.refresh_from_db()
     assert doorstep_visit.status == Status.DRAFT
 
@@ -141,7 +141,7 @@ def test_a_doorstep_visit_made_whole_can_be_submitted(doorstep_visit, sam):
     assessment_for(doorstep_visit, sam)
     doorstep_contacts_logged(doorstep_visit, sam)
     assert submission_blockers(doorstep_visit) == []
-    assert visit_services.visit_submit(actor=sam, visit=doorstep_visit).status == Status.SUBMITTED
+    assert requests.visit_submit(actor=sam, visit=doorstep_visit).status == Status.SUBMITTED
 
 
 def test_a_self_isolating_household_blocks_a_doorstep_visit(doorstep_visit, sam, dana, hugh):
@@ -158,8 +158,8 @@ def test_a_self_isolating_household_blocks_a_doorstep_visit(doorstep_visit, sam,
         and "(R-RA-7)" in b
         for b in blockers
     )
-    with pytest.raises(visit_services.VisitBlocked, match="Not safe"):
-        visit_services.visit_submit(actor=sam, visit=doorstep_visit)
+    with pytest.raises(common.VisitBlocked, match="Not safe"):
+        requests.visit_submit(actor=sam, visit=doorstep_visit)
 
 
 def test_a_household_that_starts_isolating_after_submission_blocks_authorisation(
@@ -168,14 +168,14 @@ def test_a_household_that_starts_isolating_after_submission_blocks_authorisation
     # R-RA-7
     assessment_for(doorstep_visit, sam)
     doorstep_contacts_logged(doorstep_visit, sam)
-    visit_services.visit_submit(actor=sam, visit=doorstep_visit)
-    visit_services.visit_record_head_consultation(actor=hugh, visit=doorstep_visit)
+    requests.visit_submit(actor=sam, visit=doorstep_visit)
+    authorisation.visit_record_head_consultation(actor=hugh, visit=doorstep_visit)
     household = doorstep_visit.household
     household.self_isolating = True
     household.save()
     assert any("Not safe" in b for b in authorisation_blockers(doorstep_visit))
-    with pytest.raises(visit_services.VisitBlocked, match="Not safe"):
-        visit_services.visit_authorise(actor=dana, visit=doorstep_visit)
+    with pytest.raises(common.VisitBlocked, match="Not safe"):
+        authorisation.visit_authorise(actor=dana, visit=doorstep_visit)
 
 
 def test_self_isolation_does_not_block_an_ordinary_visit_plan(visit):
@@ -193,8 +193,8 @@ def test_in_closure_mode_only_doorstep_visits_can_be_submitted(
     oakfield.save()
     visit.refresh_from_db()
     assert any("closure mode" in b and "(R-CLO-1)" in b for b in submission_blockers(visit))
-    with pytest.raises(visit_services.VisitBlocked, match="closure mode"):
-        visit_services.visit_submit(actor=sam, visit=visit)
+    with pytest.raises(common.VisitBlocked, match="closure mode"):
+        requests.visit_submit(actor=sam, visit=visit)
     doorstep_visit.refresh_from_db()
     assessment_for(doorstep_visit, sam)
     doorstep_contacts_logged(doorstep_visit, sam)
@@ -210,11 +210,11 @@ def test_in_closure_mode_a_doorstep_visit_is_authorised_by_the_head_only(
     doorstep_visit.refresh_from_db()
     assessment_for(doorstep_visit, sam)
     doorstep_contacts_logged(doorstep_visit, sam)
-    visit_services.visit_submit(actor=sam, visit=doorstep_visit)
-    visit_services.visit_record_head_consultation(actor=hugh, visit=doorstep_visit)
-    with pytest.raises(visit_services.VisitBlocked, match="only the Headteacher"):
-        visit_services.visit_authorise(actor=dana, visit=doorstep_visit)
-    assert visit_services.visit_authorise(actor=hugh, visit=doorstep_visit).status == "authorised"
+    requests.visit_submit(actor=sam, visit=doorstep_visit)
+    authorisation.visit_record_head_consultation(actor=hugh, visit=doorstep_visit)
+    with pytest.raises(common.VisitBlocked, match="only the Headteacher"):
+        authorisation.visit_authorise(actor=dana, visit=doorstep_visit)
+    assert authorisation.visit_authorise(actor=hugh, visit=doorstep_visit).status == "authorised"
 
 
 def test_a_standard_visit_is_not_held_to_the_doorstep_steps(visit):

@@ -301,12 +301,12 @@ def test_an_ordinary_visit_has_no_doorstep_page(client, signed_in, visit, sam):
 def test_a_visit_that_is_out_shows_its_assessment_read_only(client, signed_in, visit, sam, dana):
     from django.utils import timezone
 
-    from visits import services as visit_services
+    from visits import authorisation, progress, requests
 
     assessment_for(visit, sam)
-    visit_services.visit_submit(actor=sam, visit=visit)
-    visit_services.visit_authorise(actor=dana, visit=visit)
-    visit_services.visit_mark_out(actor=None, visit=visit, at=timezone.now())
+    requests.visit_submit(actor=sam, visit=visit)
+    authorisation.visit_authorise(actor=dana, visit=visit)
+    progress.visit_mark_out(actor=None, visit=visit, at=timezone.now())
     signed_in(sam)
     page = client.get(_url("assessment", visit)).content.decode()
     assert "can no longer be changed" in page

@@ -10,28 +10,28 @@ from riskassess import services
 from riskassess.gates import authorisation_blockers, is_high_risk
 from schools import services as school_services
 from tests.factories import PREPARATION_ANSWERS, UserFactory, assessment_for, visit_draft
-from visits import services as visit_services
+from visits import authorisation, common, requests
 from visits.models import Status
 
 
 @pytest.fixture
 def high_risk(visit, sam):
     assessment_for(visit, sam, risk="high")
-    visit_services.visit_submit(actor=sam, visit=visit)
+    requests.visit_submit(actor=sam, visit=visit)
     return visit
 
 
 def test_a_high_risk_visit_cannot_be_authorised_until_signed_off(high_risk, dana, hugh):
     # R-RA-3
     assert is_high_risk(high_risk)
-    with pytest.raises(visit_services.VisitBlocked, match="must sign it off first"):
-        visit_services.visit_authorise(actor=dana, visit=high_risk)
+    with pytest.raises(common.VisitBlocked, match="must sign it off first"):
+        authorisation.visit_authorise(actor=dana, visit=high_risk)
     assessment = services.assessment_sign_off(
         actor=hugh, visit=high_risk, version=high_risk.risk_assessment.version
     )
     assert assessment.signed_off_by == hugh and assessment.signed_off_at is not None
     assert authorisation_blockers(high_risk) == []
-    assert visit_services.visit_authorise(actor=dana, visit=high_risk).status == Status.AUTHORISED
+    assert authorisation.visit_authorise(actor=dana, visit=high_risk).status == Status.AUTHORISED
     assert AuditEvent.objects.filter(event_type="assessment.signed_off", actor=hugh).exists()
 
 
@@ -110,13 +110,13 @@ def test_a_high_risk_visit_needs_two_visitors_even_where_the_school_allows_one(
     oakfield.save()
     visit = visit_draft(sam, pupil, [sam])
     assessment_for(visit, sam, risk="medium")
-    assert not visit_services.visit_submission_check(visit=visit).blockers
+    assert not requests.visit_submission_check(visit=visit).blockers
     assessment_for(visit, sam, risk="high")
-    assert any("in pairs" in b for b in visit_services.visit_submission_check(visit=visit).blockers)
+    assert any("in pairs" in b for b in requests.visit_submission_check(visit=visit).blockers)
 
 
 def test_a_low_risk_visit_needs_no_sign_off(visit, sam, dana):
     # R-RA-3 is for high risk only.
     assessment_for(visit, sam, risk="medium")
-    visit_services.visit_submit(actor=sam, visit=visit)
-    assert visit_services.visit_authorise(actor=dana, visit=visit).status == Status.AUTHORISED
+    requests.visit_submit(actor=sam, visit=visit)
+    assert authorisation.visit_authorise(actor=dana, visit=visit).status == Status.AUTHORISED

@@ -7,9 +7,11 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import assessment_for, visit_draft
+from tracking.ladder import escalation_scan
 from tracking.models import SignOut
-from tracking.services import escalation_scan, signout_create
-from visits.services import visit_authorise, visit_submit
+from tracking.signouts import signout_create
+from visits.authorisation import visit_authorise
+from visits.requests import visit_submit
 
 
 def authorised_visit(requester, pupil, visitors, authoriser, **data):

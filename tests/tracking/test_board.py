@@ -105,7 +105,7 @@ def test_the_board_has_no_inline_script_style_or_handlers(clock, signout, scan, 
 def test_the_board_lists_todays_visits_waiting_and_those_back_today(
     clock, signout, olive, sam, tess, dana, pupil, signed_in
 ):
-    from tracking.services import signout_return
+    from tracking.signouts import signout_return
 
     from .conftest import authorised_visit
 
@@ -201,7 +201,7 @@ def test_a_case_stays_on_the_board_after_the_return_until_the_manager_resolves_i
     clock, signout, scan, olive, max, signed_in
 ):
     # R-ESC-4
-    from tracking.services import escalation_decision_record, signout_return
+    from tracking.signouts import escalation_decision_record, signout_return
 
     clock.move_to(R + 31 * minute)
     scan()

@@ -163,7 +163,7 @@ def test_each_link_is_rate_limited_whoever_asks(client, overdue, sam):
 def test_after_the_visitors_are_back_the_link_thanks_them_and_changes_nothing(
     client, overdue, olive, sam
 ):
-    from tracking.services import signout_return
+    from tracking.signouts import signout_return
 
     signout_return(actor=olive, signout=overdue, went_home=False, via="board")
     response = client.post(link_path(sam), {"answer": "more_time"})

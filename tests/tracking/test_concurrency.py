@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
-from tracking import services
+from tracking import ladder, signouts
 from tracking.models import EscalationStep, Notification
 
 from .conftest import authorised_visit, sign_out
@@ -43,14 +43,14 @@ def in_threads(*functions):
 
 def rendezvous_after_loading(monkeypatch, barrier):
     """Both threads read the same sign-out (the same stage) before either claims it."""
-    load = services._load_for_messages
+    load = ladder._load_for_messages
 
     def load_then_wait(signout_id):
         signout = load(signout_id)
         barrier.wait(timeout=10)
         return signout
 
-    monkeypatch.setattr(services, "_load_for_messages", load_then_wait)
+    monkeypatch.setattr(ladder, "_load_for_messages", load_then_wait)
 
 
 def test_two_scans_at_the_same_moment_fire_each_step_once(
@@ -64,7 +64,7 @@ def test_two_scans_at_the_same_moment_fire_each_step_once(
     rendezvous_after_loading(monkeypatch, threading.Barrier(2))
 
     def scan():
-        return services.escalation_scan(now=late, enqueue=lambda ids: None)
+        return ladder.escalation_scan(now=late, enqueue=lambda ids: None)
 
     first, second = in_threads(scan, scan)
     # Both scans saw all eight due, read each at the same stage, and raced to claim it.
@@ -90,13 +90,11 @@ def test_a_return_racing_a_step_is_decided_once_by_the_database(
         rendezvous_after_loading(monkeypatch, barrier)
 
         def scan(signout=signout, due=due):
-            return services.signout_escalate(
-                signout_id=signout.pk, now=due, enqueue=lambda ids: None
-            )
+            return ladder.signout_escalate(signout_id=signout.pk, now=due, enqueue=lambda ids: None)
 
         def come_back(signout=signout, barrier=barrier):
             barrier.wait(timeout=10)  # the scan has read the sign-out at stage 0
-            return services.signout_return(
+            return signouts.signout_return(
                 actor=olive, signout=signout, went_home=False, via="board"
             )
 

@@ -7,11 +7,10 @@ from django.core import mail
 
 from audit.models import AuditEvent
 from tracking import sms
+from tracking.common import TrackingBlocked, TrackingConflict
 from tracking.forms import london_aware
 from tracking.models import CallAttempt, EscalationStep, Notification, SignOut
-from tracking.services import (
-    TrackingBlocked,
-    TrackingConflict,
+from tracking.signouts import (
     call_attempt_record,
     escalation_decision_record,
     signout_extend,
@@ -19,7 +18,7 @@ from tracking.services import (
     signout_phone_in,
     signout_return,
 )
-from visits.services import visit_cancel
+from visits.cancellation import visit_cancel
 
 from .conftest import NOON, authorised_visit, sign_out
 
@@ -154,7 +153,7 @@ def test_the_ladder_crosses_the_october_clock_change_by_the_minute(
     assert back_at.astimezone(datetime.UTC) == datetime.datetime(
         2026, 10, 25, 0, 30, tzinfo=datetime.UTC
     )
-    from tracking.services import signout_create
+    from tracking.signouts import signout_create
 
     signout = signout_create(
         actor=olive,
@@ -279,7 +278,7 @@ def test_a_step_that_won_the_race_is_kept_and_the_return_still_closes(clock, sig
 def test_prompts_not_yet_sent_are_not_sent_once_the_visitors_are_back(clock, signout, olive):
     """Office and visitor prompts still queued are cancelled by the return; the manager's are
     never cancelled."""
-    from tracking.services import signout_escalate
+    from tracking.ladder import signout_escalate
 
     clock.move_to(R + 30 * minute)
     signout_escalate(signout_id=signout.pk, now=R + 30 * minute)  # on_commit not run: queued
@@ -294,7 +293,7 @@ def test_prompts_not_yet_sent_are_not_sent_once_the_visitors_are_back(clock, sig
 
 
 def test_a_visit_cancelled_while_out_stops_its_ladder(clock, signout, scan, dana):
-    # R-REQ-6 with R-ESC-6: tracking.services.signout_close_for_cancelled_visit, from visit_cancel
+    # R-REQ-6 with R-ESC-6: tracking.ladder.signout_close_for_cancelled_visit, from visit_cancel
     clock.move_to(R + 10 * minute)
     visit_cancel(actor=dana, visit=signout.visit, reason="The family moved away")
     signout.refresh_from_db()
@@ -579,7 +578,7 @@ def test_the_scan_never_escalates_a_cancelled_visit_however_it_was_cancelled(
 ):
     from visits.models import Visit
 
-    # Cancelled without visits.services.visit_cancel (say, by a data fix): the scan checks too.
+    # Cancelled without visits.cancellation.visit_cancel (say, by a data fix): the scan checks too.
     Visit.objects.filter(pk=signout.visit_id).update(
         status="cancelled", cancelled_at=NOON, cancelled_by=dana
     )
@@ -596,7 +595,7 @@ def test_a_scan_that_read_the_sign_out_before_a_contact_fires_nothing_after_it(
     """R-ESC-5, R-ESC-6: the scan read the sign-out at stage 0; before it claims the step, the
     visitor phones in (or asks for help, or gives a new time, or comes back). Its claim is on
     what it read, so it updates nothing."""
-    from tracking.services import _ladder_advance, _load_for_messages
+    from tracking.ladder import _ladder_advance, _load_for_messages
 
     clock.move_to(R + 15 * minute)
     stale = _load_for_messages(signout.pk)

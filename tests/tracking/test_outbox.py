@@ -8,13 +8,10 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from tracking import sms
+from tracking.common import TrackingConflict
+from tracking.ladder import signout_escalate
 from tracking.models import Notification
-from tracking.services import (
-    TrackingConflict,
-    notification_resend,
-    notification_send,
-    signout_escalate,
-)
+from tracking.outbox import notification_resend, notification_send
 
 from .conftest import NOON
 from .sms_doubles import WorkerDied

@@ -7,8 +7,8 @@ import threading
 from django.core.management import call_command
 
 from tracking import sms
+from tracking.ladder import scan_loop
 from tracking.models import EscalationStep, Heartbeat, Notification
-from tracking.services import scan_loop
 
 from .conftest import NOON
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from riskassess.models import RiskAssessment
 from tests.factories import visit_draft
+from tracking.common import TrackingBlocked
 from tracking.models import SignOut
-from tracking.services import TrackingBlocked, signout_create
-from visits.services import visit_cancel
+from tracking.signouts import signout_create
+from visits.cancellation import visit_cancel
 
 from .conftest import NOON
 

@@ -5,13 +5,13 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from tests.factories import visit_draft
-from visits import services
+from visits import calendar_feeds, common, requests
 from visits.models import CalendarFeed
 
 
 @pytest.fixture
 def submitted(sam, tess, pupil):
-    return services.visit_submit(actor=sam, visit=visit_draft(sam, pupil, [sam, tess]))
+    return requests.visit_submit(actor=sam, visit=visit_draft(sam, pupil, [sam, tess]))
 
 
 def _events(client, feed):
@@ -24,7 +24,7 @@ def _events(client, feed):
 def test_a_visitors_feed_holds_their_visits_without_the_childs_name_or_address(
     client, submitted, tess, pupil
 ):
-    feed = services.calendar_feed_renew(actor=tess, scope="mine")
+    feed = calendar_feeds.calendar_feed_renew(actor=tess, scope="mine")
     events, raw = _events(client, feed)
     assert [str(e["uid"]) for e in events] == [f"visit-{submitted.pk}@homeward"]
     assert events[0].decoded("dtstart") == submitted.planned_start
@@ -39,26 +39,26 @@ def test_a_visitors_feed_holds_their_visits_without_the_childs_name_or_address(
 
 def test_a_draft_is_not_in_anybodys_calendar(client, sam, tess, pupil):
     visit_draft(sam, pupil, [sam, tess])
-    events, _ = _events(client, services.calendar_feed_renew(actor=sam, scope="mine"))
+    events, _ = _events(client, calendar_feeds.calendar_feed_renew(actor=sam, scope="mine"))
     assert events == []
 
 
 def test_an_authoriser_has_a_whole_school_feed_and_staff_cannot(
     client, submitted, dana, sam, oakfield
 ):
-    feed = services.calendar_feed_renew(actor=dana, scope="school", school=oakfield)
+    feed = calendar_feeds.calendar_feed_renew(actor=dana, scope="school", school=oakfield)
     events, _ = _events(client, feed)
     assert len(events) == 1
-    with pytest.raises(services.VisitBlocked):
-        services.calendar_feed_renew(actor=sam, scope="school", school=oakfield)
+    with pytest.raises(common.VisitBlocked):
+        calendar_feeds.calendar_feed_renew(actor=sam, scope="school", school=oakfield)
 
 
 def test_a_renewed_address_replaces_the_old_one_which_stops_working(client, submitted, tess):
-    old = services.calendar_feed_renew(actor=tess, scope="mine")
-    new = services.calendar_feed_renew(actor=tess, scope="mine")
+    old = calendar_feeds.calendar_feed_renew(actor=tess, scope="mine")
+    new = calendar_feeds.calendar_feed_renew(actor=tess, scope="mine")
     assert client.get(reverse("visits:calendar_feed", args=[old.token])).status_code == 404
     assert client.get(reverse("visits:calendar_feed", args=[new.token])).status_code == 200
-    services.calendar_feed_revoke(actor=tess, feed=new)
+    calendar_feeds.calendar_feed_revoke(actor=tess, feed=new)
     assert client.get(reverse("visits:calendar_feed", args=[new.token])).status_code == 404
 
 
@@ -68,7 +68,7 @@ def test_a_school_feed_goes_quiet_when_its_owner_stops_authorising(
     from schools.models import Membership
     from schools.services import membership_remove
 
-    feed = services.calendar_feed_renew(actor=dana, scope="school", school=oakfield)
+    feed = calendar_feeds.calendar_feed_renew(actor=dana, scope="school", school=oakfield)
     membership_remove(actor=None, membership=Membership.objects.get(user=dana, role="dsl"))
     events, _ = _events(client, feed)
     assert events == []

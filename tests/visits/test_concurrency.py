@@ -6,7 +6,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from tests.factories import assessment_for, visit_draft
-from visits import services
+from visits import authorisation, common, requests
 from visits.models import Authorisation, Status, Visit
 
 pytestmark = pytest.mark.skipif(
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.mark.django_db(transaction=True)
 def test_two_dsls_clicking_authorise_together_make_one_authorisation(sam, tess, dana, hugh, pupil):
     # R-AUTH-4: the conditional update lets exactly one of them win.
-    visit = services.visit_submit(actor=sam, visit=visit_draft(sam, pupil, [sam, tess]))
+    visit = requests.visit_submit(actor=sam, visit=visit_draft(sam, pupil, [sam, tess]))
     assessment_for(visit, sam)
     barrier = threading.Barrier(2)
     outcomes = {}
@@ -25,9 +25,9 @@ def test_two_dsls_clicking_authorise_together_make_one_authorisation(sam, tess, 
     def decide(user):
         try:
             barrier.wait(timeout=10)
-            services.visit_authorise(actor=user, visit=Visit.objects.get(pk=visit.pk))
+            authorisation.visit_authorise(actor=user, visit=Visit.objects.get(pk=visit.pk))
             outcomes[user.username] = "won"
-        except services.VisitConflict as conflict:
+        except common.VisitConflict as conflict:
             outcomes[user.username] = str(conflict)
         finally:
             close_old_connections()

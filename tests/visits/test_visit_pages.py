@@ -170,9 +170,9 @@ def test_dana_authorises_with_conditions_and_sam_is_emailed(
     signed_in, sam, tess, dana, pupil, django_capture_on_commit_callbacks
 ):
     # R-AUTH-4
-    from visits import services
+    from visits import requests
 
-    visit = services.visit_submit(actor=sam, visit=visit_draft(sam, pupil, [sam, tess]))
+    visit = requests.visit_submit(actor=sam, visit=visit_draft(sam, pupil, [sam, tess]))
     assessment_for(visit, sam)
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in(dana).post(
@@ -190,9 +190,9 @@ def test_dana_authorises_with_conditions_and_sam_is_emailed(
 
 def test_a_refusal_without_a_reason_is_sent_back_with_the_rule(signed_in, sam, tess, dana, pupil):
     # R-AUTH-4
-    from visits import services
+    from visits import requests
 
-    visit = services.visit_submit(actor=sam, visit=visit_draft(sam, pupil, [sam, tess]))
+    visit = requests.visit_submit(actor=sam, visit=visit_draft(sam, pupil, [sam, tess]))
     response = signed_in(dana).post(
         reverse("visits:decide", args=[visit.pk]), {"decision": "refuse", "reason": ""}
     )
@@ -203,11 +203,11 @@ def test_a_refusal_without_a_reason_is_sent_back_with_the_rule(signed_in, sam, t
 
 def test_the_second_dsl_sees_who_authorised_first(signed_in, sam, tess, dana, hugh, pupil):
     # R-AUTH-4
-    from visits import services
+    from visits import authorisation, requests
 
-    visit = services.visit_submit(actor=sam, visit=visit_draft(sam, pupil, [sam, tess]))
+    visit = requests.visit_submit(actor=sam, visit=visit_draft(sam, pupil, [sam, tess]))
     assessment_for(visit, sam)
-    services.visit_authorise(actor=dana, visit=visit)
+    authorisation.visit_authorise(actor=dana, visit=visit)
     response = signed_in(hugh).post(
         reverse("visits:decide", args=[visit.pk]), {"decision": "authorise"}, follow=True
     )

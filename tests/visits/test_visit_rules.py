@@ -1,4 +1,5 @@
-"""The rules of requesting and authorising a visit, proven through visits.services."""
+"""The rules of requesting and authorising a visit, proven through the visit services
+(visits.requests, visits.authorisation, visits.cancellation, visits.progress)."""
 
 import datetime
 
@@ -10,7 +11,7 @@ from audit.models import AuditEvent
 from schools import services as school_services
 from schools.models import ContactNumber, Role
 from tests.factories import assessment_for, doorstep_contacts_logged, person, visit_draft
-from visits import services
+from visits import authorisation, cancellation, common, progress, requests
 from visits.models import Authorisation, Status, Visit
 
 
@@ -30,7 +31,7 @@ def _at(day_offset: int, hour: int, minute: int = 0) -> datetime.datetime:
 def submitted(sam, tess, dana, hugh, olive, pupil, django_capture_on_commit_callbacks):
     visit = visit_draft(sam, pupil, [sam, tess])
     with django_capture_on_commit_callbacks(execute=True):
-        return services.visit_submit(actor=sam, visit=visit)
+        return requests.visit_submit(actor=sam, visit=visit)
 
 
 # R-REQ-1 ------------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def test_siblings_in_one_household_share_a_visit_but_other_households_do_not(
         "planned_end": start + datetime.timedelta(hours=1),
         "planned_return": start + datetime.timedelta(hours=2),
     }
-    visit = services.visit_draft_save(
+    visit = requests.visit_draft_save(
         actor=sam,
         school=oakfield,
         data=data,
@@ -71,8 +72,8 @@ def test_siblings_in_one_household_share_a_visit_but_other_households_do_not(
         visitors=[(sam, "lead"), (tess, "second")],
     )
     assert visit.pupils.count() == 2
-    with pytest.raises(services.VisitBlocked, match="same household"):
-        services.visit_draft_save(
+    with pytest.raises(common.VisitBlocked, match="same household"):
+        requests.visit_draft_save(
             actor=sam,
             school=oakfield,
             data=data,
@@ -82,13 +83,13 @@ def test_siblings_in_one_household_share_a_visit_but_other_households_do_not(
 
 
 def test_a_visitor_from_another_school_is_refused_and_nothing_is_saved(sam, pupil, bea):
-    with pytest.raises(services.VisitBlocked, match="members of staff at the school"):
+    with pytest.raises(common.VisitBlocked, match="members of staff at the school"):
         visit_draft(sam, pupil, [sam, bea])
     assert not Visit.objects.exists()
 
 
 def test_the_office_cannot_be_named_as_a_visitor(sam, olive, pupil):
-    with pytest.raises(services.VisitBlocked, match="members of staff"):
+    with pytest.raises(common.VisitBlocked, match="members of staff"):
         visit_draft(sam, pupil, [sam, olive])
 
 
@@ -105,7 +106,7 @@ def test_the_same_form_posted_twice_creates_one_visit(sam, tess, pupil, oakfield
         "planned_return": start + datetime.timedelta(hours=2),
     }
     for _ in range(2):
-        services.visit_draft_save(
+        requests.visit_draft_save(
             actor=sam,
             school=oakfield,
             data=data,
@@ -122,8 +123,8 @@ def test_the_same_form_posted_twice_creates_one_visit(sam, tess, pupil, oakfield
 def test_a_visit_with_one_visitor_cannot_be_submitted(sam, pupil):
     # R-REQ-2: visits are made in pairs.
     visit = visit_draft(sam, pupil, [sam])
-    with pytest.raises(services.VisitBlocked, match="Visits are made in pairs"):
-        services.visit_submit(actor=sam, visit=visit)
+    with pytest.raises(common.VisitBlocked, match="Visits are made in pairs"):
+        requests.visit_submit(actor=sam, visit=visit)
     visit.refresh_from_db()
     assert visit.status == Status.DRAFT
 
@@ -135,10 +136,10 @@ def test_a_school_that_allows_one_visitor_still_needs_two_for_a_doorstep_visit(
     oakfield.minimum_visitors = 1
     oakfield.save()
     standard = visit_draft(sam, pupil, [sam])
-    assert not services.visit_submission_check(visit=standard).blockers
+    assert not requests.visit_submission_check(visit=standard).blockers
     doorstep = visit_draft(sam, pupil, [sam], kind="doorstep")
     assert "Visits are made in pairs: add a second visitor (R-REQ-2)." in (
-        services.visit_submission_check(visit=doorstep).blockers
+        requests.visit_submission_check(visit=doorstep).blockers
     )
 
 
@@ -148,7 +149,7 @@ def test_a_high_risk_visit_needs_two_visitors_whatever_the_school_minimum(sam, p
     oakfield.save()
     visit = visit_draft(sam, pupil, [sam])
     assessment_for(visit, sam, risk="high")
-    assert any("in pairs" in b for b in services.visit_submission_check(visit=visit).blockers)
+    assert any("in pairs" in b for b in requests.visit_submission_check(visit=visit).blockers)
 
 
 # R-REQ-3 ------------------------------------------------------------------------------------
@@ -156,7 +157,7 @@ def test_a_high_risk_visit_needs_two_visitors_whatever_the_school_minimum(sam, p
 
 def test_a_visit_that_ends_before_it_starts_is_refused(sam, tess, pupil):
     # R-REQ-3
-    with pytest.raises(services.VisitBlocked, match="must end after it starts"):
+    with pytest.raises(common.VisitBlocked, match="must end after it starts"):
         visit_draft(sam, pupil, [sam, tess], minutes=-30)
     assert not Visit.objects.exists()
 
@@ -164,7 +165,7 @@ def test_a_visit_that_ends_before_it_starts_is_refused(sam, tess, pupil):
 def test_a_return_before_the_end_is_refused(sam, tess, pupil):
     # R-REQ-3
     start = _at(1, 10)
-    with pytest.raises(services.VisitBlocked, match="return time must be after"):
+    with pytest.raises(common.VisitBlocked, match="return time must be after"):
         visit_draft(
             sam,
             pupil,
@@ -177,7 +178,7 @@ def test_a_return_before_the_end_is_refused(sam, tess, pupil):
 def test_a_start_in_the_past_blocks_submission_unless_unscheduled(sam, tess, pupil):
     # R-REQ-3
     visit = visit_draft(sam, pupil, [sam, tess], start=timezone.now() - datetime.timedelta(hours=1))
-    blockers = services.visit_submission_check(visit=visit).blockers
+    blockers = requests.visit_submission_check(visit=visit).blockers
     assert any("planned start is in the past" in b for b in blockers)
 
 
@@ -187,11 +188,11 @@ def test_a_start_in_the_past_blocks_submission_unless_unscheduled(sam, tess, pup
 def test_an_evening_visit_warns_marks_out_of_hours_and_needs_a_manager(sam, tess, max, pupil):
     # R-REQ-4
     visit = visit_draft(sam, pupil, [sam, tess], start=_at(1, 18, 30))
-    check = services.visit_submission_check(visit=visit)
+    check = requests.visit_submission_check(visit=visit)
     assert check.out_of_hours
     assert any("Evening visits are strongly discouraged" in w for w in check.warnings)
     assert any("out-of-hours manager" in b for b in check.blockers)
-    visit = services.visit_draft_save(
+    visit = requests.visit_draft_save(
         actor=sam,
         school=visit.school,
         visit=visit,
@@ -199,9 +200,9 @@ def test_an_evening_visit_warns_marks_out_of_hours_and_needs_a_manager(sam, tess
         pupils=[pupil],
         visitors=[(sam, "lead"), (tess, "second")],
     )
-    with pytest.raises(services.WarningsNotConfirmed):
-        services.visit_submit(actor=sam, visit=visit)
-    visit = services.visit_submit(actor=sam, visit=visit, warnings_confirmed=True)
+    with pytest.raises(requests.WarningsNotConfirmed):
+        requests.visit_submit(actor=sam, visit=visit)
+    visit = requests.visit_submit(actor=sam, visit=visit, warnings_confirmed=True)
     assert visit.status == Status.SUBMITTED
     assert visit.out_of_hours and visit.evening_warning_seen_at is not None
 
@@ -209,12 +210,12 @@ def test_an_evening_visit_warns_marks_out_of_hours_and_needs_a_manager(sam, tess
 def test_an_early_morning_visit_is_out_of_hours_too(sam, tess, pupil):
     # R-REQ-4
     visit = visit_draft(sam, pupil, [sam, tess], start=_at(1, 7, 15))
-    assert services.visit_submission_check(visit=visit).out_of_hours
+    assert requests.visit_submission_check(visit=visit).out_of_hours
 
 
 def test_a_daytime_visit_is_not_out_of_hours(sam, tess, pupil):
     # R-REQ-4
-    check = services.visit_submission_check(visit=visit_draft(sam, pupil, [sam, tess]))
+    check = requests.visit_submission_check(visit=visit_draft(sam, pupil, [sam, tess]))
     assert not check.out_of_hours and not check.warnings and not check.blockers
 
 
@@ -227,10 +228,10 @@ def test_a_clinically_vulnerable_visitor_cannot_go_on_a_doorstep_visit(sam, oakf
     doorstep = visit_draft(sam, pupil, [sam, vera], kind="doorstep")
     assert any(
         "clinically vulnerable" in b
-        for b in services.visit_submission_check(visit=doorstep).blockers
+        for b in requests.visit_submission_check(visit=doorstep).blockers
     )
     standard = visit_draft(sam, pupil, [sam, vera])
-    assert not services.visit_submission_check(visit=standard).blockers
+    assert not requests.visit_submission_check(visit=standard).blockers
 
 
 def test_a_visitor_may_withdraw_from_a_doorstep_visit_which_then_needs_another(
@@ -238,8 +239,8 @@ def test_a_visitor_may_withdraw_from_a_doorstep_visit_which_then_needs_another(
 ):
     # R-REQ-5: doorstep visits are voluntary.
     visit = visit_draft(sam, pupil, [sam, tess], kind="doorstep")
-    visit = services.visitor_withdraw(actor=tess, visit=visit)
-    assert any("in pairs" in b for b in services.visit_submission_check(visit=visit).blockers)
+    visit = cancellation.visitor_withdraw(actor=tess, visit=visit)
+    assert any("in pairs" in b for b in requests.visit_submission_check(visit=visit).blockers)
 
 
 # R-REQ-6 ------------------------------------------------------------------------------------
@@ -251,10 +252,10 @@ def test_cancelling_records_who_when_why_and_tells_the_office_and_the_authoriser
     # R-REQ-6
     assessment_for(submitted, sam)
     with django_capture_on_commit_callbacks(execute=True):
-        services.visit_authorise(actor=dana, visit=submitted)
+        authorisation.visit_authorise(actor=dana, visit=submitted)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        visit = services.visit_cancel(actor=sam, visit=submitted, reason="Family moved away")
+        visit = cancellation.visit_cancel(actor=sam, visit=submitted, reason="Family moved away")
     assert visit.status == Status.CANCELLED
     assert visit.cancelled_by == sam and visit.cancelled_at and visit.cancel_reason
     told = {m.to[0] for m in mail.outbox}
@@ -263,18 +264,18 @@ def test_cancelling_records_who_when_why_and_tells_the_office_and_the_authoriser
 
 def test_a_cancellation_needs_a_reason(submitted, sam):
     # R-REQ-6
-    with pytest.raises(services.VisitBlocked, match="reason"):
-        services.visit_cancel(actor=sam, visit=submitted, reason="  ")
+    with pytest.raises(common.VisitBlocked, match="reason"):
+        cancellation.visit_cancel(actor=sam, visit=submitted, reason="  ")
 
 
 def test_a_visit_cannot_be_cancelled_after_the_visitors_returned(submitted, sam, dana):
     # R-REQ-6
     assessment_for(submitted, sam)
-    services.visit_authorise(actor=dana, visit=submitted)
-    services.visit_mark_out(actor=None, visit=submitted, at=timezone.now())
-    services.visit_mark_returned(actor=None, visit=submitted, at=timezone.now())
-    with pytest.raises(services.VisitConflict, match="can no longer be cancelled"):
-        services.visit_cancel(actor=sam, visit=submitted, reason="Too late")
+    authorisation.visit_authorise(actor=dana, visit=submitted)
+    progress.visit_mark_out(actor=None, visit=submitted, at=timezone.now())
+    progress.visit_mark_returned(actor=None, visit=submitted, at=timezone.now())
+    with pytest.raises(common.VisitConflict, match="can no longer be cancelled"):
+        cancellation.visit_cancel(actor=sam, visit=submitted, reason="Too late")
 
 
 # R-REQ-7 ------------------------------------------------------------------------------------
@@ -290,7 +291,7 @@ def test_an_unscheduled_visit_is_refused_for_a_household_never_visited(sam, tess
         unscheduled=True,
         risk_rechecked_at=timezone.now(),
     )
-    blockers = services.visit_submission_check(visit=visit).blockers
+    blockers = requests.visit_submission_check(visit=visit).blockers
     assert any("without an earlier completed visit" in b for b in blockers)
     assert not any("in the past" in b for b in blockers)
 
@@ -307,11 +308,11 @@ def test_an_unscheduled_visit_needs_the_risk_rechecked_today(sam, tess, pupil):
         unscheduled=True,
         risk_rechecked_at=timezone.now() - datetime.timedelta(days=2),
     )
-    blockers = services.visit_submission_check(visit=visit).blockers
+    blockers = requests.visit_submission_check(visit=visit).blockers
     assert any("Re-check the household's risk information today" in b for b in blockers)
     visit.risk_rechecked_at = timezone.now()
     visit.save()
-    assert services.visit_submission_check(visit=visit).blockers == []
+    assert requests.visit_submission_check(visit=visit).blockers == []
 
 
 # R-REQ-8 ------------------------------------------------------------------------------------
@@ -321,10 +322,10 @@ def test_a_household_with_fewer_than_two_numbers_warns_but_does_not_block(sam, t
     # R-REQ-8
     ContactNumber.objects.filter(household=pupil.household).first().delete()
     visit = visit_draft(sam, pupil, [sam, tess])
-    check = services.visit_submission_check(visit=visit)
+    check = requests.visit_submission_check(visit=visit)
     assert check.blockers == []
     assert any("1 current contact number" in w for w in check.warnings)
-    visit = services.visit_submit(actor=sam, visit=visit, warnings_confirmed=True)
+    visit = requests.visit_submit(actor=sam, visit=visit, warnings_confirmed=True)
     assert visit.few_numbers_warning_seen_at is not None
 
 
@@ -349,7 +350,7 @@ def test_submitting_emails_the_authorisers_a_link_without_the_childs_details(
 
 
 def test_submitting_twice_is_harmless(submitted, sam):
-    again = services.visit_submit(actor=sam, visit=submitted)
+    again = requests.visit_submit(actor=sam, visit=submitted)
     assert again.status == Status.SUBMITTED
     assert AuditEvent.objects.filter(event_type="visit.submitted").count() == 1
 
@@ -361,10 +362,10 @@ def test_only_an_authorising_role_can_authorise(submitted, sam, tess, olive, max
     # R-AUTH-1
     assessment_for(submitted, sam)
     for user in (olive, max):
-        with pytest.raises(services.VisitBlocked, match="Only the Headteacher, the DSL"):
-            services.visit_authorise(actor=user, visit=submitted)
+        with pytest.raises(common.VisitBlocked, match="Only the Headteacher, the DSL"):
+            authorisation.visit_authorise(actor=user, visit=submitted)
     deputy = person("deena", oakfield, Role.DEPUTY_DSL)
-    assert services.visit_authorise(actor=deputy, visit=submitted).status == Status.AUTHORISED
+    assert authorisation.visit_authorise(actor=deputy, visit=submitted).status == Status.AUTHORISED
 
 
 def test_a_home_visit_submitted_before_closure_is_not_authorised_during_it(
@@ -375,10 +376,10 @@ def test_a_home_visit_submitted_before_closure_is_not_authorised_during_it(
     oakfield.closure_mode = True
     oakfield.save()
     submitted.refresh_from_db()
-    with pytest.raises(services.VisitBlocked, match="only the Headteacher authorises visits"):
-        services.visit_authorise(actor=dana, visit=submitted)
-    with pytest.raises(services.VisitBlocked, match="only a doorstep visit can be authorised"):
-        services.visit_authorise(actor=hugh, visit=submitted)
+    with pytest.raises(common.VisitBlocked, match="only the Headteacher authorises visits"):
+        authorisation.visit_authorise(actor=dana, visit=submitted)
+    with pytest.raises(common.VisitBlocked, match="only a doorstep visit can be authorised"):
+        authorisation.visit_authorise(actor=hugh, visit=submitted)
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
 
@@ -386,8 +387,8 @@ def test_a_home_visit_submitted_before_closure_is_not_authorised_during_it(
 def test_a_dsl_of_another_school_cannot_authorise(submitted, sam, bea):
     # R-AUTH-1
     assessment_for(submitted, sam)
-    with pytest.raises(services.VisitBlocked):
-        services.visit_authorise(actor=bea, visit=submitted)
+    with pytest.raises(common.VisitBlocked):
+        authorisation.visit_authorise(actor=bea, visit=submitted)
 
 
 def test_a_trust_lead_can_authorise_in_the_trusts_schools(submitted, sam, trust):
@@ -397,7 +398,7 @@ def test_a_trust_lead_can_authorise_in_the_trusts_schools(submitted, sam, trust)
     tara = UserFactory(username="tara")
     school_services.trust_role_add(actor=None, user=tara, trust=trust)
     assessment_for(submitted, sam)
-    assert services.visit_authorise(actor=tara, visit=submitted).status == Status.AUTHORISED
+    assert authorisation.visit_authorise(actor=tara, visit=submitted).status == Status.AUTHORISED
 
 
 # R-AUTH-2 -----------------------------------------------------------------------------------
@@ -406,18 +407,18 @@ def test_a_trust_lead_can_authorise_in_the_trusts_schools(submitted, sam, trust)
 def test_nobody_authorises_their_own_request_or_a_visit_they_are_on(pupil, dana, hugh, sam):
     # R-AUTH-2
     own = visit_draft(dana, pupil, [sam, hugh])
-    services.visit_submit(actor=dana, visit=own)
+    requests.visit_submit(actor=dana, visit=own)
     assessment_for(own, sam)
-    with pytest.raises(services.VisitBlocked, match="You requested this visit"):
-        services.visit_authorise(actor=dana, visit=own)
-    with pytest.raises(services.VisitBlocked, match="You are a visitor on this visit"):
-        services.visit_authorise(actor=hugh, visit=own)
+    with pytest.raises(common.VisitBlocked, match="You requested this visit"):
+        authorisation.visit_authorise(actor=dana, visit=own)
+    with pytest.raises(common.VisitBlocked, match="You are a visitor on this visit"):
+        authorisation.visit_authorise(actor=hugh, visit=own)
 
 
 def test_the_requester_and_visitors_are_not_emailed_as_authorisers(pupil, dana, hugh, sam):
     # R-AUTH-2
     visit = visit_draft(dana, pupil, [sam, hugh])
-    assert services.authorisers_for(visit) == []
+    assert authorisation.authorisers_for(visit) == []
 
 
 # R-AUTH-3 -----------------------------------------------------------------------------------
@@ -428,13 +429,15 @@ def test_a_doorstep_visit_needs_the_headteachers_consultation(sam, tess, dana, h
     visit = visit_draft(sam, pupil, [sam, tess], kind="doorstep")
     assessment_for(visit, sam)  # R-RA-5 and R-RA-6 come before a doorstep visit is submitted
     doorstep_contacts_logged(visit, sam)
-    services.visit_submit(actor=sam, visit=visit)
-    with pytest.raises(services.VisitBlocked, match="Headteacher's consultation"):
-        services.visit_authorise(actor=dana, visit=visit)
-    with pytest.raises(services.VisitBlocked, match="Only the Headteacher"):
-        services.visit_record_head_consultation(actor=dana, visit=visit)
-    services.visit_record_head_consultation(actor=hugh, visit=visit, notes="Agreed: last resort")
-    assert services.visit_authorise(actor=dana, visit=visit).status == Status.AUTHORISED
+    requests.visit_submit(actor=sam, visit=visit)
+    with pytest.raises(common.VisitBlocked, match="Headteacher's consultation"):
+        authorisation.visit_authorise(actor=dana, visit=visit)
+    with pytest.raises(common.VisitBlocked, match="Only the Headteacher"):
+        authorisation.visit_record_head_consultation(actor=dana, visit=visit)
+    authorisation.visit_record_head_consultation(
+        actor=hugh, visit=visit, notes="Agreed: last resort"
+    )
+    assert authorisation.visit_authorise(actor=dana, visit=visit).status == Status.AUTHORISED
 
 
 # R-RA-1 through the gate ---------------------------------------------------------------------
@@ -442,8 +445,8 @@ def test_a_doorstep_visit_needs_the_headteachers_consultation(sam, tess, dana, h
 
 def test_a_visit_without_a_risk_assessment_cannot_be_authorised(submitted, dana):
     # R-RA-1
-    with pytest.raises(services.VisitBlocked, match="no risk assessment"):
-        services.visit_authorise(actor=dana, visit=submitted)
+    with pytest.raises(common.VisitBlocked, match="no risk assessment"):
+        authorisation.visit_authorise(actor=dana, visit=submitted)
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
 
@@ -458,7 +461,7 @@ def test_an_authorisation_records_who_when_and_conditions_and_emails_the_request
     assessment_for(submitted, sam)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        visit = services.visit_authorise(actor=dana, visit=submitted, conditions="Take Tess")
+        visit = authorisation.visit_authorise(actor=dana, visit=submitted, conditions="Take Tess")
     assert visit.authorised_by == dana and visit.authorised_at is not None
     decision = Authorisation.objects.get(visit=visit)
     assert decision.decision == "authorised" and decision.conditions == "Take Tess"
@@ -468,31 +471,31 @@ def test_an_authorisation_records_who_when_and_conditions_and_emails_the_request
 
 def test_a_refusal_needs_a_reason(submitted, dana):
     # R-AUTH-4
-    with pytest.raises(services.VisitBlocked, match="reason for refusing"):
-        services.visit_refuse(actor=dana, visit=submitted, reason="")
-    visit = services.visit_refuse(actor=dana, visit=submitted, reason="Police are attending")
+    with pytest.raises(common.VisitBlocked, match="reason for refusing"):
+        authorisation.visit_refuse(actor=dana, visit=submitted, reason="")
+    visit = authorisation.visit_refuse(actor=dana, visit=submitted, reason="Police are attending")
     assert visit.status == Status.REFUSED
     assert Authorisation.objects.get(visit=visit).reason == "Police are attending"
 
 
 def test_changes_requested_go_back_to_the_requester_who_can_resubmit(submitted, sam, dana):
     # R-AUTH-4
-    visit = services.visit_request_changes(
+    visit = authorisation.visit_request_changes(
         actor=dana, visit=submitted, what_to_change="Go before 3pm"
     )
     assert visit.status == Status.CHANGES_REQUESTED
-    assert services.visit_submit(actor=sam, visit=visit).status == Status.SUBMITTED
+    assert requests.visit_submit(actor=sam, visit=visit).status == Status.SUBMITTED
 
 
 def test_the_second_dsl_to_decide_is_told_who_got_there_first(submitted, sam, dana, hugh):
     # R-AUTH-4: two DSLs at the same moment produce one authorisation.
     assessment_for(submitted, sam)
     stale_copy = Visit.objects.get(pk=submitted.pk)
-    services.visit_authorise(actor=dana, visit=submitted)
+    authorisation.visit_authorise(actor=dana, visit=submitted)
     with pytest.raises(
-        services.VisitConflict, match="already authorised by Dana Example at 25/11/2026 09:30"
+        common.VisitConflict, match="already authorised by Dana Example at 25/11/2026 09:30"
     ):
-        services.visit_authorise(actor=hugh, visit=stale_copy)
+        authorisation.visit_authorise(actor=hugh, visit=stale_copy)
     assert Authorisation.objects.filter(visit=submitted).count() == 1
 
 
@@ -504,9 +507,9 @@ def test_changing_the_time_of_an_authorised_visit_sends_it_back_for_authorisatio
 ):
     # R-AUTH-5
     assessment_for(submitted, sam)
-    services.visit_authorise(actor=dana, visit=submitted)
+    authorisation.visit_authorise(actor=dana, visit=submitted)
     later = submitted.planned_start + datetime.timedelta(hours=1)
-    visit = services.visit_draft_save(
+    visit = requests.visit_draft_save(
         actor=sam,
         school=submitted.school,
         visit=submitted,
@@ -528,8 +531,8 @@ def test_changing_the_visitors_of_an_authorised_visit_sends_it_back(
 ):
     # R-AUTH-5
     assessment_for(submitted, sam)
-    services.visit_authorise(actor=dana, visit=submitted)
-    visit = services.visit_draft_save(
+    authorisation.visit_authorise(actor=dana, visit=submitted)
+    visit = requests.visit_draft_save(
         actor=sam,
         school=submitted.school,
         visit=submitted,
@@ -545,8 +548,8 @@ def test_changing_only_the_notes_of_an_authorised_visit_keeps_it_authorised(
 ):
     # R-AUTH-5 names time, visitors, address and assessment only.
     assessment_for(submitted, sam)
-    services.visit_authorise(actor=dana, visit=submitted)
-    visit = services.visit_draft_save(
+    authorisation.visit_authorise(actor=dana, visit=submitted)
+    visit = requests.visit_draft_save(
         actor=sam,
         school=submitted.school,
         visit=submitted,
@@ -562,14 +565,14 @@ def test_changing_only_the_notes_of_an_authorised_visit_keeps_it_authorised(
 
 def test_an_unauthorised_visit_cannot_be_signed_out(submitted):
     # R-TRK-1
-    with pytest.raises(services.VisitConflict):
-        services.visit_mark_out(actor=None, visit=submitted, at=timezone.now())
+    with pytest.raises(common.VisitConflict):
+        progress.visit_mark_out(actor=None, visit=submitted, at=timezone.now())
 
 
 def test_a_refused_visit_cannot_be_edited(submitted, dana, sam, tess, pupil):
-    services.visit_refuse(actor=dana, visit=submitted, reason="No")
-    with pytest.raises(services.VisitConflict, match="can no longer be changed"):
-        services.visit_draft_save(
+    authorisation.visit_refuse(actor=dana, visit=submitted, reason="No")
+    with pytest.raises(common.VisitConflict, match="can no longer be changed"):
+        requests.visit_draft_save(
             actor=sam,
             school=submitted.school,
             visit=submitted,

@@ -10,7 +10,8 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from tracking.services import escalation_scan, notifications_send_here, scan_loop
+from tracking.ladder import escalation_scan, scan_loop
+from tracking.outbox import notifications_send_here
 
 
 class Command(BaseCommand):

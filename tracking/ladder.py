@@ -1,0 +1,364 @@
+"""The escalation engine (R-TRK-3, R-ESC-1..3, R-ESC-5; docs/escalation.md).
+
+It owns the scan (`escalation_scan`, run by beat, or by `manage.py run_escalations` through
+`scan_loop`) and its heartbeat, the ladder minute, and firing a sign-out's due steps: each step is
+claimed once with a conditional update on what was read (`_ladder_advance`), so a return racing a
+step, two scans or two processes are decided once, by the database. A fired step creates its
+messages in the outbox and, for the overdue step, each visitor's check-in link, in the same
+transaction as the claim; the messages go to the workers after commit (tracking.outbox). A
+cancelled visit stops its ladder here too (`signout_close_for_cancelled_visit`), because the scan
+itself closes a due sign-out whose visit was cancelled.
+
+The sign-out lifecycle (tracking.signouts) calls into this module (a call for help, a failed
+final call); this module never calls the lifecycle.
+"""
+
+import datetime
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.services import audit_event_create
+from visits.models import Status as VisitStatus
+from visits.models import Visit
+
+from . import messages as ladder_messages
+from .common import _event
+from .models import CheckInLink, EscalationStep, Heartbeat, Notification, SignOut, TrackingEvent
+from .outbox import (
+    Enqueue,
+    _after_commit,
+    _cancel_prompts,
+    notifications_mark_in_doubt,
+    notifications_requeue,
+    notifications_send_here,
+)
+from .tokens import checkin_lifetime, checkin_token_make
+
+logger = logging.getLogger(__name__)
+
+ESCALATION_SCAN = "escalation-scan"
+
+
+@transaction.atomic
+def heartbeat_beat(*, name: str) -> None:
+    """Record that a periodic job ran. One UPDATE in the usual case: this runs every scan."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # The one write of an idle scan. Losing the last heartbeat in a crash is harmless (the
+        # next scan writes another), so it need not wait for the disk: this makes an idle scan
+        # take well under a millisecond instead of one fsync.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    now = timezone.now()
+    if not Heartbeat.objects.filter(name=name).update(last_ran_at=now):
+        Heartbeat.objects.get_or_create(name=name, defaults={"last_ran_at": now})
+
+
+def ladder_minute() -> datetime.timedelta:
+    """A minute of the school's ladder settings. Always 60 s, except in bench/escalation.py,
+    which compresses minutes to seconds to run hundreds of ladders in a few minutes."""
+    return datetime.timedelta(seconds=settings.ESCALATION_MINUTE_SECONDS)
+
+
+def _seconds(minutes: int) -> int:
+    return max(1, round(minutes * ladder_minute().total_seconds()))
+
+
+# ---------------------------------------------------------------------------------------------
+# A cancelled visit stops its ladder (R-REQ-6, R-ESC-6)
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def signout_close_for_cancelled_visit(*, actor, visit: Visit) -> SignOut | None:
+    """Called by visits.cancellation.visit_cancel: a visit cancelled while out stops its ladder."""
+    signout = SignOut.objects.filter(visit_id=visit.pk).select_related("school").first()
+    if signout is None:
+        return None
+    now = timezone.now()
+    moved = SignOut.objects.filter(pk=signout.pk, state__in=SignOut.OPEN_STATES).update(
+        state=SignOut.State.CANCELLED,
+        next_escalation_at=None,
+        closed_at=now,
+        closed_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    if moved:
+        _cancel_prompts(signout)
+        _event(
+            signout, TrackingEvent.Kind.CANCELLED, via=TrackingEvent.Via.BOARD, actor=actor, now=now
+        )
+        audit_event_create(
+            actor=actor, school=signout.school, obj=signout, event_type="signout.cancelled"
+        )
+    signout.refresh_from_db()
+    return signout
+
+
+# ---------------------------------------------------------------------------------------------
+# The ladder (R-TRK-3, R-ESC-1..3, R-ESC-5)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScanReport:
+    due: int = 0
+    steps_fired: int = 0
+    requeued: int = 0
+    marked_in_doubt: int = 0
+    errors: int = 0
+    claimed_by_others: int = 0
+    fired: list[tuple[int, int, int]] = field(default_factory=list)  # (signout, round, step)
+
+
+def escalation_scan(
+    *, now: datetime.datetime | None = None, enqueue: Enqueue | None = None, limit: int = 500
+) -> ScanReport:
+    """One pass of the escalation engine, run by beat every ESCALATION_SCAN_SECONDS (and by
+    `manage.py run_escalations`). Fires every due step of every due sign-out — after downtime,
+    all of them at once, manager included — re-enqueues lost or failed messages and marks sends
+    that never finished as in doubt. Safe to run twice, or in two processes at once."""
+    now = now or timezone.now()
+    report = ScanReport()
+    for _ in range(20):  # batches of `limit`: after a long outage, thousands may be due
+        due = list(
+            SignOut.objects.filter(next_escalation_at__lte=now)
+            .order_by("next_escalation_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        report.due += len(due)
+        _escalate_batch(due, now=now, enqueue=enqueue, report=report)
+        if len(due) < limit:
+            break
+    report.requeued = notifications_requeue(now=now, enqueue=enqueue)
+    report.marked_in_doubt = notifications_mark_in_doubt(now=now)
+    heartbeat_beat(name=ESCALATION_SCAN)
+    return report
+
+
+def _escalate_batch(due: list[int], *, now, enqueue, report: ScanReport) -> None:
+    for signout_id in due:
+        try:
+            fired = signout_escalate(signout_id=signout_id, now=now, enqueue=enqueue)
+        except Exception:
+            # One sign-out's failure must not stop the others; its claim rolled back, so the
+            # next scan tries it again.
+            report.errors += 1
+            logger.exception("escalation of sign-out %s failed", signout_id)
+            continue
+        if fired:
+            report.steps_fired += len(fired)
+            report.fired += [(signout_id, step.ladder_round, step.number) for step in fired]
+        else:
+            report.claimed_by_others += 1
+
+
+@transaction.atomic
+def signout_escalate(
+    *, signout_id: int, now: datetime.datetime, enqueue: Enqueue | None = None
+) -> list[EscalationStep]:
+    """Fire the steps of one sign-out that are due at `now`. Returns them; empty when nothing
+    was due any more (the visitor came back, or another scan got there first)."""
+    signout = _load_for_messages(signout_id)
+    if signout.next_escalation_at is None or signout.next_escalation_at > now:
+        return []
+    if signout.visit.status == VisitStatus.CANCELLED:
+        # visit_cancel closes the ladder itself; this covers a visit cancelled by any other way.
+        signout_close_for_cancelled_visit(actor=None, visit=signout.visit)
+        return []
+    target = signout.steps_due_by(now)
+    return _ladder_advance(
+        signout, target=target, now=now, trigger=EscalationStep.Trigger.SCAN, enqueue=enqueue
+    )
+
+
+def _ladder_advance(
+    signout: SignOut,
+    *,
+    target: int,
+    now: datetime.datetime,
+    trigger: str,
+    enqueue: Enqueue | None,
+) -> list[EscalationStep]:
+    """Claim steps (stage+1 … target) of the sign-out's current round and fire them.
+
+    The claim is a conditional update on what we read (round and stage): if a return, a phone-in,
+    a new expected time or another scan changed the row since, it updates nothing and this call
+    fires nothing. On PostgreSQL the loser waits for the winner's row lock, then re-reads and
+    finds the stage moved on; on SQLite writers take turns."""
+    stage, round_ = signout.escalation_stage, signout.ladder_round
+    if target <= stage or signout.next_escalation_at is None:
+        return []  # nothing new is due, or the ladder is stopped
+    # `now` decided what is due; the step records when it really fired (a long scan, or one
+    # that waited for a row lock, fires later than it started).
+    fired_at = max(now, timezone.now())
+    due_times = signout.due_times()
+    next_due = due_times[target] if target < len(due_times) else None
+    update = {"escalation_stage": target, "next_escalation_at": next_due}
+    reaches_manager = target >= signout.manager_step
+    if reaches_manager:
+        update.update(manager_alerted_at=fired_at, resolved_at=None, resolved_by=None)
+    claimed = SignOut.objects.filter(
+        pk=signout.pk,
+        ladder_round=round_,
+        escalation_stage=stage,
+        # A phone-in or a call for help stops the ladder (NULL) without closing tracking.
+        next_escalation_at=signout.next_escalation_at,
+        state__in=SignOut.OPEN_STATES,
+    ).update(**update)
+    if not claimed:
+        return []  # another process got there first, or tracking closed meanwhile
+    steps, created = [], []
+    for number in range(stage + 1, target + 1):
+        due_at = due_times[number - 1]
+        if trigger == EscalationStep.Trigger.FINAL_CALL_FAILED and number == target:
+            due_at = now
+        step, notes = _step_fire(
+            signout, number=number, due_at=due_at, now=fired_at, trigger=trigger
+        )
+        steps.append(step)
+        created += notes
+    _after_commit(created, enqueue)
+    return steps
+
+
+def _load_for_messages(signout_id: int) -> SignOut:
+    return (
+        SignOut.objects.select_related(
+            "school__designated_manager__profile",
+            "visit__out_of_hours_manager__profile",
+        )
+        .prefetch_related("visitors__user")
+        .get(pk=signout_id)
+    )
+
+
+def _step_kind(signout: SignOut, number: int) -> str:
+    if number == 1:
+        return EscalationStep.Kind.OVERDUE
+    if number == signout.manager_step:
+        return EscalationStep.Kind.MANAGER
+    if number == signout.final_retry_step:
+        return EscalationStep.Kind.FINAL_RETRY
+    return EscalationStep.Kind.RETRY
+
+
+def _step_fire(signout: SignOut, *, number: int, due_at, now, trigger) -> tuple:
+    kind = _step_kind(signout, number)
+    step = EscalationStep.objects.create(
+        signout=signout,
+        ladder_round=signout.ladder_round,
+        number=number,
+        kind=kind,
+        trigger=trigger,
+        due_at=due_at,
+        fired_at=now,
+    )
+    if kind == EscalationStep.Kind.OVERDUE:
+        # R-TRK-3, R-ESC-1: overdue. The office is alerted; each visitor is asked to call in.
+        urls = _checkin_links_create(signout, now=now)
+        batch = ladder_messages.overdue_messages(signout, checkin_urls=urls)
+    elif kind == EscalationStep.Kind.MANAGER:
+        # R-ESC-3: the manager, with the emergency page.
+        reason = (
+            "The office recorded the final call as failed."
+            if trigger == EscalationStep.Trigger.FINAL_CALL_FAILED
+            else "Nobody has reached them since they became overdue."
+        )
+        batch = ladder_messages.manager_messages(signout, reason=reason)
+    else:
+        # R-ESC-2: the office calls again.
+        batch = ladder_messages.retry_messages(
+            signout, call_number=number, final=kind == EscalationStep.Kind.FINAL_RETRY
+        )
+    created = _notifications_create(
+        signout,
+        step,
+        batch,
+        key=f"signout:{signout.pk}:round:{signout.ladder_round}:step:{number}",
+        supersedable=kind != EscalationStep.Kind.MANAGER,
+        now=now,
+    )
+    audit_event_create(
+        actor=None,
+        school=signout.school,
+        obj=signout,
+        event_type=f"escalation.{kind}",
+        changes={
+            "round": signout.ladder_round,
+            "step": number,
+            "due_at": due_at.isoformat(),
+            "trigger": trigger,
+            "messages": len(created),
+        },
+    )
+    return step, created
+
+
+def _checkin_links_create(signout: SignOut, *, now) -> dict[int, str]:
+    urls = {}
+    for visitor in signout.visitors.all():
+        link, _ = CheckInLink.objects.get_or_create(
+            visitor=visitor,
+            ladder_round=signout.ladder_round,
+            defaults={
+                "signout": signout,
+                "created_at": now,
+                "expires_at": now + checkin_lifetime(),
+            },
+        )
+        path = reverse("tracking:checkin", args=[checkin_token_make(link.pk)])
+        urls[visitor.pk] = settings.SITE_URL + path
+    return urls
+
+
+def _notifications_create(signout, step, batch, *, key: str, supersedable: bool, now) -> list[int]:
+    """One outbox row per message, each under its idempotency key
+    (signout:<id>:round:<r>:step:<n>:<channel>:<address>)."""
+    rows, seen = [], set()
+    requeue_at = now + datetime.timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS)
+    for message in batch:
+        idempotency_key = f"{key}:{message.channel}:{message.recipient.address}"
+        if idempotency_key in seen:
+            continue  # the same person twice in one step (the monitor is also the manager)
+        seen.add(idempotency_key)
+        rows.append(
+            Notification(
+                signout=signout,
+                step=step,
+                idempotency_key=idempotency_key,
+                channel=message.channel,
+                template=message.template,
+                recipient=message.recipient.user,
+                recipient_label=message.recipient.label[:150],
+                address=message.recipient.address,
+                subject=message.subject[:200],
+                body=message.body,
+                html_body=message.html_body,
+                supersedable=supersedable,
+                due_at=step.due_at,
+                created_at=now,
+                retry_at=requeue_at,
+            )
+        )
+    Notification.objects.bulk_create(rows)
+    return list(Notification.objects.filter(idempotency_key__in=seen).values_list("pk", flat=True))
+
+
+def scan_loop(*, interval: float, send_here: bool, stop: Callable[[], bool]) -> None:
+    """`manage.py run_escalations --loop`: the same scan as beat's, without Celery."""
+    enqueue = notifications_send_here if send_here else None
+    while not stop():
+        started = time.monotonic()
+        report = escalation_scan(enqueue=enqueue)
+        if report.steps_fired or report.errors:
+            logger.info("escalation scan: %s", report)
+        while not stop() and time.monotonic() - started < interval:
+            time.sleep(0.2)
