@@ -23,6 +23,7 @@ from records.models import (
 from schools.models import Membership, Pupil, School, User
 from visits.models import Status as VisitStatus
 from visits.models import Visit
+from visits.progress import visit_mark_recorded
 
 # ---------------------------------------------------------------------------------------------
 # The Home Visit record, concerns and actions (R-REC-1..6). Each write checks its rules, moves
@@ -272,8 +273,6 @@ def record_submit(*, actor: User, visit: Visit) -> VisitRecord:
     record.refresh_from_db()
     if not moved:
         return record  # submitted twice (a double-click, or both visitors): once is enough
-    from visits.progress import visit_mark_recorded
-
     visit_mark_recorded(actor=actor, visit=visit, at=now)
     audit_event_create(
         actor=actor,
