@@ -27,5 +27,5 @@ def test_with_homeward_test_clock_set_every_test_runs_at_that_time_or_just_after
     if not value:
         return
     start = session_clock_destination(value)
-    # The clock ticks from where it was set: the suite runs after it, and within the same year.
+    # The clock ticks on from where it was set, so every test runs a little after it.
     assert start <= now < start + datetime.timedelta(days=1)
