@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-li
 PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-postgres lint format check system-deps venv migrate seed deploy-check bench e2e clean
+.PHONY: run test test-clock test-postgres lint format check system-deps venv migrate seed deploy-check bench e2e clean
 .PHONY: backup restore
 
 run: venv system-deps migrate ## Set up, load demo data and serve web + worker + beat on :8000
@@ -20,6 +20,20 @@ run: venv system-deps migrate ## Set up, load demo data and serve web + worker +
 
 test: venv system-deps ## Set up and run the whole suite (SQLite, no Redis needed)
 	$(VENV)/bin/pytest -n 2
+
+# The wall clock each `make test-clock` run starts at (tests/conftest.py): one minute to midnight
+# in London on New Year's Eve, and on 29 February. A test that leans on the real date fails here.
+TEST_CLOCKS ?= 2026-12-31T23:59:30+00:00 2028-02-29T23:59:30+00:00
+# The date-sensitive parts of the suite (every test that stores or compares a date or a time).
+CLOCK_TESTS ?= tests/records tests/riskassess tests/visits tests/tracking/test_board.py \
+	tests/tracking/test_signout.py tests/tracking/test_ladder.py tests/tracking/test_checkin_link.py \
+	tests/test_security_retention.py tests/test_security_sessions.py tests/test_suite_clock.py
+
+test-clock: venv system-deps ## The date-sensitive tests with the wall clock moved to each of TEST_CLOCKS
+	@set -e; for clock in $(TEST_CLOCKS); do \
+	  echo "== The clock says $$clock"; \
+	  HOMEWARD_TEST_CLOCK=$$clock $(VENV)/bin/pytest -n 2 -q $(CLOCK_TESTS); \
+	done
 
 test-postgres: venv system-deps ## The whole suite on PostgreSQL and Redis
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(VENV)/bin/pytest -n 2

@@ -5,9 +5,12 @@ Olive (office), Max (manager); at Birchwood Academy, same trust — Bea (DSL); a
 school — Oscar (DSL there, an outsider here: sees nothing of Oakfield).
 """
 
+import datetime
 import os
+import zoneinfo
 
 import pytest
+import time_machine
 
 from schools.models import Role, Trust
 
@@ -21,6 +24,39 @@ from .factories import (
 
 # The browser tests need the whole stack and Chromium: `make e2e` runs them.
 collect_ignore = [] if os.environ.get("HOMEWARD_E2E") else ["e2e"]
+
+_session_clock = None
+
+
+def session_clock_destination(value: str) -> datetime.datetime:
+    """`HOMEWARD_TEST_CLOCK=2026-12-31T23:59:30+00:00 pytest` runs the whole suite with the wall
+    clock moved there (and ticking), so a test that leans on the real date fails on any day, not
+    just on an unlucky one (`make test-clock`). A time without an offset is UK time. Tests that
+    move the clock themselves still do: time-machine travels nest."""
+    moment = datetime.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zoneinfo.ZoneInfo("Europe/London"))
+    return moment
+
+
+def pytest_configure(config):
+    # Runs in the main process and in every xdist worker (each inherits the environment).
+    global _session_clock
+    if value := os.environ.get("HOMEWARD_TEST_CLOCK"):
+        _session_clock = time_machine.travel(session_clock_destination(value), tick=True)
+        _session_clock.start()
+
+
+def pytest_unconfigure(config):
+    global _session_clock
+    if _session_clock is not None:
+        _session_clock.stop()
+        _session_clock = None
+
+
+def pytest_report_header(config):
+    if value := os.environ.get("HOMEWARD_TEST_CLOCK"):
+        return f"HOMEWARD_TEST_CLOCK: the wall clock starts at {value}"
 
 
 @pytest.fixture(autouse=True)

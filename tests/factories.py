@@ -144,7 +144,7 @@ def assessment_for(visit, assessor: User, *, risk: str = "low", **answers):
             )
     severity, likelihood = {"low": (3, 1), "medium": (2, 2), "high": (3, 3)}[risk]
     rows[0] = replace(rows[0], severity=severity, likelihood=likelihood)
-    doorstep = DOORSTEP_ANSWERS if visit.kind == "doorstep" else {}
+    doorstep = doorstep_answers() if visit.kind == "doorstep" else {}
     return services.assessment_save(
         actor=assessor,
         visit=visit,
@@ -167,7 +167,7 @@ PREPARATION_ANSWERS = {
 # R-RA-5: every question of the 000 doorstep form, answered.
 DOORSTEP_ANSWERS = {
     "vulnerable_because": "History of domestic violence; mother has had suicidal thoughts.",
-    "last_contact_on": datetime.date(2026, 11, 2),
+    "last_contact_on": None,  # filled in by doorstep_answers(): four weeks before today
     "last_contact_details": "Phone call with mother: all well, work collected.",
     "no_contact_typical": "no",
     "why_escalated": "No answer for ten days and work not collected.",
@@ -177,6 +177,17 @@ DOORSTEP_ANSWERS = {
     "dsl_and_head_consulted": "Dana (DSL) and Hugh (Head) agreed on 23/11.",
     "sibling_schools_considered": "No siblings at other schools.",
 }
+
+
+def doorstep_answers() -> dict:
+    """DOORSTEP_ANSWERS with the last contact four weeks before today (school time), so that it is
+    never in the future whatever the clock says."""
+    from django.utils import timezone
+
+    return {
+        **DOORSTEP_ANSWERS,
+        "last_contact_on": timezone.localdate() - datetime.timedelta(weeks=4),
+    }
 
 
 def doorstep_contacts_logged(visit, by: User):

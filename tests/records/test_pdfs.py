@@ -264,7 +264,8 @@ def test_the_doorstep_assessment_pdf_answers_from_the_contact_log_and_warns_of_i
     assert "24/11/2026 09:00 Phone call" in text and "No answer. Call at 9" in text
     assert "24/11/2026 11:00 Phone call" in text and "Spoke to parent or carer. Call at 11" in text
     # The assessor's own answers to the 000 questions come first (R-RA-5).
-    assert "02/11/2026: Phone call with mother: all well, work collected." in text
+    # The last contact was four weeks before this Wednesday (tests.factories.doorstep_answers).
+    assert "28/10/2026: Phone call with mother: all well, work collected." in text
     assert "History of domestic violence; mother has had suicidal thoughts." in text
     assert "the visit must not be undertaken (R-RA-7)" in text
 

@@ -12,9 +12,9 @@ from riskassess.models import HazardRow, RiskAssessment
 from schools.models import Role
 from schools.services import household_risk_flag_add
 from tests.factories import (
-    DOORSTEP_ANSWERS,
     PREPARATION_ANSWERS,
     assessment_for,
+    doorstep_answers,
     person,
     visit_draft,
 )
@@ -38,7 +38,7 @@ def _form_data(visit, **overrides):
             data[f"rows-{index}-{name}"] = str(initial[name])
         data[f"rows-{index}-controls"] = initial["controls"] or ["two-visitors"]
         data[f"rows-{index}-other_controls"] = initial["other_controls"]
-    answers = {**PREPARATION_ANSWERS, **(DOORSTEP_ANSWERS if visit.is_doorstep else {})}
+    answers = {**PREPARATION_ANSWERS, **(doorstep_answers() if visit.is_doorstep else {})}
     for name, value in answers.items():
         data[name] = value.isoformat() if isinstance(value, datetime.date) else value
     data.update(overrides)
