@@ -25,7 +25,7 @@ test: venv system-deps ## Set up and run the whole suite (SQLite, no Redis neede
 # in London on New Year's Eve, and on 29 February. A test that leans on the real date fails here.
 TEST_CLOCKS ?= 2026-12-31T23:59:30+00:00 2028-02-29T23:59:30+00:00
 # The date-sensitive parts of the suite (every test that stores or compares a date or a time).
-CLOCK_TESTS ?= tests/records tests/riskassess tests/visits tests/tracking/test_board.py \
+CLOCK_TESTS ?= tests/audit tests/records tests/riskassess tests/visits tests/tracking/test_board.py \
 	tests/tracking/test_signout.py tests/tracking/test_ladder.py tests/tracking/test_checkin_link.py \
 	tests/test_security_retention.py tests/test_security_sessions.py tests/test_suite_clock.py
 
