@@ -12,7 +12,15 @@ class HomewardConfig(AppConfig):
     verbose_name = "Homeward"
 
     def ready(self):
+        from django.contrib import admin
+
+        from schools.admin import restrict_to_superusers
+
         from . import checks  # noqa: F401  (registers the security system checks)
+
+        # The admin modules are loaded (django.contrib.admin is the first app): every admin page
+        # not scoped to a school administrator's schools opens for superusers only (issue 19).
+        restrict_to_superusers(admin.site)
 
         user_logged_in.connect(stamp_sign_in, dispatch_uid="homeward_stamp_sign_in")
 

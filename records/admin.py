@@ -1,11 +1,14 @@
 from django.contrib import admin
 
+from schools.admin import SchoolScopedAdmin
+
 from .models import Action, AuditEvent, Concern, RecordReminder, VisitRecord
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit trail cannot be edited or deleted (R-SEC-2)."""
+class AuditEventAdmin(SchoolScopedAdmin):
+    """Read-only: the audit trail cannot be edited or deleted (R-SEC-2). A school administrator
+    reads only her schools' events."""
 
     list_display = ("occurred_at", "event_type", "object_type", "object_id", "actor", "school")
     list_filter = ("event_type", "school")
@@ -22,8 +25,9 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records change only through records.services (with their audit events): the admin reads."""
+class ReadOnlyAdmin(SchoolScopedAdmin):
+    """Records change only through records.services (with their audit events): the admin reads,
+    and a school administrator reads only her schools' records."""
 
     def has_add_permission(self, request):
         return False
@@ -55,5 +59,6 @@ class ActionAdmin(ReadOnlyAdmin):
 
 @admin.register(RecordReminder)
 class RecordReminderAdmin(ReadOnlyAdmin):
+    school_path = "visit__school"
     list_display = ("visit", "due_at", "status", "sent_at")
     list_filter = ("status",)
