@@ -5,6 +5,8 @@ The login wizard: username and password, then the six-digit code from the authen
 page by config.middleware.TwoFactorRequiredMiddleware after the first step.
 """
 
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from two_factor import views as two_factor_views
 
@@ -24,6 +26,19 @@ class SignInView(two_factor_views.LoginView):
 
     def get_form(self, step=None, **kwargs):
         return _plain_labels(super().get_form(step=step, **kwargs))
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """The reset link in the email starts with SITE_URL, never with the Host header the request
+    came with: a forged Host would otherwise send someone a link to the attacker's site."""
+
+    email_template_name = "emails/password_reset-body.txt"
+    html_email_template_name = "emails/password_reset-body.html"
+    subject_template_name = "emails/password_reset-subject.txt"
+
+    def form_valid(self, form):
+        self.extra_email_context = {"site_url": settings.SITE_URL}
+        return super().form_valid(form)
 
 
 class SetUpView(two_factor_views.SetupView):
