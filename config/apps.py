@@ -24,6 +24,13 @@ class HomewardConfig(AppConfig):
 
         user_logged_in.connect(stamp_sign_in, dispatch_uid="homeward_stamp_sign_in")
 
+        from django.db.models.signals import post_delete
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        post_delete.connect(second_factor_removed, sender=TOTPDevice, dispatch_uid="hw_totp_rm")
+        post_delete.connect(second_factor_removed, sender=StaticDevice, dispatch_uid="hw_st_rm")
+
 
 def stamp_sign_in(sender, request, user, **kwargs):
     """Start the absolute session period (config.middleware.SessionAbsoluteLimitMiddleware)."""
@@ -31,3 +38,20 @@ def stamp_sign_in(sender, request, user, **kwargs):
 
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT_SESSION_KEY] = time.time()
+
+
+def second_factor_removed(sender, instance, **kwargs):
+    """Email the person when her authenticator app or backup codes are removed (issue 19)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from schools.models import User
+
+    from .enrolment import second_factor_changed_notify
+
+    user = User.objects.filter(pk=instance.user_id).first()
+    what = (
+        "your authenticator app was removed"
+        if sender is TOTPDevice
+        else "your backup codes were removed"
+    )
+    second_factor_changed_notify(user=user, what=what)

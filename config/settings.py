@@ -278,6 +278,8 @@ CSRF_COOKIE_HTTPONLY = True
 TWO_FACTOR_LOGIN_TIMEOUT = 600
 TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never "remember this browser": every sign-in asks
 OTP_TOTP_ISSUER = "Homeward"
+# A first authenticator app is bound only with an enrolment code (config/enrolment.py); it expires.
+TWO_FACTOR_ENROLMENT_CODE_HOURS = env.int("TWO_FACTOR_ENROLMENT_CODE_HOURS", default=72)
 OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp slows repeated wrong codes down exponentially
 
 # Lockout (django-axes): 5 failures for one username within 15 minutes lock that username; an

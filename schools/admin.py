@@ -185,6 +185,17 @@ class HomewardUserAdmin(UserAdmin):
 
     search_fields = ("username", "first_name", "last_name", "email")
     school_scoped = True
+    actions = ("email_enrolment_code",)
+
+    @admin.action(
+        description="Email a two-factor enrolment code to each selected person",
+        permissions=["change"],
+    )
+    def email_enrolment_code(self, request, queryset):
+        from config.enrolment import enrolment_code_email
+
+        sent = [user for user in queryset if enrolment_code_email(actor=request.user, user=user)]
+        self.message_user(request, f"Enrolment codes emailed to {len(sent)} people.")
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
