@@ -69,6 +69,7 @@ def administered_users(user):
 SCOPED_CHOICES = {
     School: lambda queryset, user: queryset.filter(pk__in=administered_schools(user)),
     Household: lambda queryset, user: queryset.filter(school__in=administered_schools(user)),
+    Carer: lambda queryset, user: queryset.filter(household__school__in=administered_schools(user)),
     Pupil: lambda queryset, user: queryset.filter(school__in=administered_schools(user)),
     Professional: lambda queryset, user: queryset.filter(school__in=administered_schools(user)),
     User: lambda queryset, user: queryset.filter(pk__in=administered_users(user)),

@@ -338,3 +338,38 @@ def test_a_school_administrator_sees_only_her_schools_people_in_the_user_list(
     own = client.get(_url(User, "change", sam.pk)).content.decode()
     assert 'name="is_superuser"' not in own and 'name="user_permissions"' not in own
     assert 'name="groups"' not in own and 'name="is_staff"' not in own
+
+
+def _number_for_carer(household, carer):
+    data = _household_data(household.school)
+    data.update(
+        {
+            "address_line_1": household.address_line_1,
+            "postcode": household.postcode,
+            "contact_numbers-TOTAL_FORMS": 1,
+            "contact_numbers-0-carer": carer.pk,
+            "contact_numbers-0-number": "+447700900399",
+            "contact_numbers-0-label": "Aunt's mobile",
+            "contact_numbers-0-current": "on",
+        }
+    )
+    return data
+
+
+def test_a_school_administrator_gives_a_number_to_her_own_households_carer_only(
+    client, scoped_dana, riverside_objects
+):
+    from schools.models import Carer, ContactNumber
+
+    household = HouseholdFactory(school=scoped_dana.memberships.get().school)
+    own = Carer.objects.create(household=household, name="Aunt Own", relationship="Aunt")
+    far = Carer.objects.create(
+        household=riverside_objects["schools.Household"], name="Far Carer", relationship="Aunt"
+    )
+    sign_in(client, scoped_dana)
+    url = _url(Household, "change", household.pk)
+    client.post(url, _number_for_carer(household, far))
+    assert not ContactNumber.objects.filter(number="+447700900399").exists()
+    response = client.post(url, _number_for_carer(household, own))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert ContactNumber.objects.get(number="+447700900399").carer == own
