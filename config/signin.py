@@ -71,7 +71,7 @@ class SetUpView(two_factor_views.SetupView):
         return super().dispatch(request, *args, **kwargs)
 
     def enrolment_code(self, request):
-        form = EnrolmentCodeForm()
+        """The page before the wizard: type an enrolment code, or have one emailed."""
         if request.method == "POST" and "email_me" in request.POST:
             if enrolment_code_email(actor=request.user, user=request.user):
                 messages.success(request, "We have emailed a code to your school email address.")
