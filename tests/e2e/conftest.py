@@ -148,7 +148,7 @@ def _enrolment_code(stack, username: str) -> str:
                 "two-factor" in message["subject"]
             ):
                 body = message.get_body(preferencelist=("plain",)).get_content()
-                match = re.search(r"^([A-Z2-9]{5}-[A-Z2-9]{5})$", body, re.MULTILINE)
+                match = re.search(r"^([A-Z2-9]{5}-[A-Z2-9]{5})\s*$", body, re.MULTILINE)
                 if match:
                     return match.group(1)
         time.sleep(0.2)
