@@ -8,18 +8,19 @@ STAMP := $(VENV)/.installed
 # Debian packages WeasyPrint needs (Pango) and the fonts the PDFs are set in.
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-dejavu-core
 PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
+ENV_FILE ?=
 REDIS ?= redis://127.0.0.1:6379/0
 
 .PHONY: run test test-clock test-postgres lint format check system-deps venv migrate seed deploy-check bench e2e clean
 .PHONY: backup restore
 
 run: venv system-deps migrate ## Set up, load demo data and serve web + worker + beat on :8000
-	$(PY) manage.py seed_demo
+	HOMEWARD_DEV=true $(PY) manage.py seed_demo
 	@echo "Homeward: http://127.0.0.1:8000  (Ctrl-C stops the web server, worker and beat)"
-	DEBUG=true $(VENV)/bin/honcho start -f Procfile.dev
+	HOMEWARD_DEV=true DEBUG=true $(VENV)/bin/honcho start -f Procfile.dev
 
 test: venv system-deps ## Set up and run the whole suite (SQLite, no Redis needed)
-	$(VENV)/bin/pytest -n 2
+	HOMEWARD_DEV=true $(VENV)/bin/pytest -n 2
 
 # The wall clock each `make test-clock` run starts at (tests/conftest.py): one minute to midnight
 # in London on New Year's Eve, and on 29 February. A test that leans on the real date fails here.
@@ -36,7 +37,7 @@ test-clock: venv system-deps ## The date-sensitive tests with the wall clock mov
 	done
 
 test-postgres: venv system-deps ## The whole suite on PostgreSQL and Redis
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(VENV)/bin/pytest -n 2
+	HOMEWARD_DEV=true DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(VENV)/bin/pytest -n 2
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -48,18 +49,18 @@ format: venv
 
 check: venv
 	@mkdir -p var
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
+	HOMEWARD_DEV=true $(PY) manage.py check
+	HOMEWARD_DEV=true $(PY) manage.py makemigrations --check --dry-run
 
-deploy-check: venv ## Django's deployment checks with production settings; fails on any warning
-	@# PRODUCTION=true alone turns on secure cookies, HTTPS redirect and HSTS; the project's own
-	@# checks (config/checks.py) add the CSP, two-factor, lockout and session limits.
-	PRODUCTION=true SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=homeward.example \
-	ALLOW_DRAMA_PHONE_NUMBERS=false $(PY) manage.py check --deploy --fail-level WARNING
+deploy-check: venv ## Django's deployment checks on the environment given (and ENV_FILE=...); fails on any warning
+	@# Checks the real settings: the caller's environment, plus the file ENV_FILE names (the
+	@# environment wins). The project's own checks (config/checks.py) add the CSP, two-factor,
+	@# lockout, session limits, a real SECRET_KEY, real email and SMS, and an https SITE_URL.
+	ENV_FILE=$(ENV_FILE) $(PY) manage.py check --deploy --fail-level WARNING
 
 migrate: venv
-	@mkdir -p var/celery-broker/processed var/celery-broker/control
-	$(PY) manage.py migrate --no-input -v 1
+	@mkdir -p var/celery-broker/processed
+	HOMEWARD_DEV=true $(PY) manage.py migrate --no-input -v 1
 
 venv: $(STAMP)
 
@@ -80,7 +81,7 @@ system-deps: ## Install WeasyPrint's Debian packages and fonts if any is missing
 	fi
 
 bench: venv system-deps ## Run every benchmark in bench/ and rewrite bench/RESULTS.md
-	$(PY) bench/run.py
+	HOMEWARD_DEV=true $(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) var staticfiles
@@ -90,7 +91,7 @@ e2e: venv system-deps ## The browser journey: Chromium + Playwright against guni
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
-	HOMEWARD_E2E=1 $(VENV)/bin/pytest tests/e2e -p no:xdist -v
+	HOMEWARD_DEV=true HOMEWARD_E2E=1 $(VENV)/bin/pytest tests/e2e -p no:xdist -v
 
 # Backups (docs/operations.md): the PostgreSQL database in DATABASE_URL (else PG_URL).
 BACKUP_DB ?= $(or $(DATABASE_URL),$(PG_URL))

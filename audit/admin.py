@@ -1,11 +1,14 @@
 from django.contrib import admin
 
+from schools.admin import SchoolScopedAdmin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit trail cannot be edited or deleted (R-SEC-2)."""
+class AuditEventAdmin(SchoolScopedAdmin):
+    """Read-only: the audit trail cannot be edited or deleted (R-SEC-2). A school administrator
+    reads only her schools' events."""
 
     list_display = ("occurred_at", "event_type", "object_type", "object_id", "actor", "school")
     list_filter = ("event_type", "school")

@@ -51,6 +51,7 @@ ENV = {
 }
 os.environ.update(ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("HOMEWARD_DEV", "true")  # a benchmark runs on a developer machine
 
 
 def database_recreate() -> None:

@@ -31,6 +31,7 @@ os.environ["REDIS_URL"] = ""
 os.environ["CELERY_BROKER_URL"] = "memory://"
 os.environ["LOG_LEVEL"] = "WARNING"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("HOMEWARD_DEV", "true")  # a benchmark runs on a developer machine
 
 import django  # noqa: E402
 

@@ -31,6 +31,7 @@ WRK = shutil.which("wrk") or "/usr/bin/wrk"
 sys.path.insert(0, str(ROOT))
 os.environ["DATABASE_URL"] = f"{PG}/{DATABASE}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("HOMEWARD_DEV", "true")  # a benchmark runs on a developer machine
 
 
 def free_port() -> int:

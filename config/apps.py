@@ -12,9 +12,24 @@ class HomewardConfig(AppConfig):
     verbose_name = "Homeward"
 
     def ready(self):
+        from django.contrib import admin
+
+        from schools.admin import restrict_to_superusers
+
         from . import checks  # noqa: F401  (registers the security system checks)
 
+        # The admin modules are loaded (django.contrib.admin is the first app): every admin page
+        # not scoped to a school administrator's schools opens for superusers only (issue 19).
+        restrict_to_superusers(admin.site)
+
         user_logged_in.connect(stamp_sign_in, dispatch_uid="homeward_stamp_sign_in")
+
+        from django.db.models.signals import post_delete
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        post_delete.connect(second_factor_removed, sender=TOTPDevice, dispatch_uid="hw_totp_rm")
+        post_delete.connect(second_factor_removed, sender=StaticDevice, dispatch_uid="hw_st_rm")
 
 
 def stamp_sign_in(sender, request, user, **kwargs):
@@ -23,3 +38,20 @@ def stamp_sign_in(sender, request, user, **kwargs):
 
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT_SESSION_KEY] = time.time()
+
+
+def second_factor_removed(sender, instance, **kwargs):
+    """Email the person when her authenticator app or backup codes are removed (issue 19)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from schools.models import User
+
+    from .enrolment import second_factor_changed_notify
+
+    user = User.objects.filter(pk=instance.user_id).first()
+    what = (
+        "your authenticator app was removed"
+        if sender is TOTPDevice
+        else "your backup codes were removed"
+    )
+    second_factor_changed_notify(user=user, what=what)

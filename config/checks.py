@@ -80,3 +80,80 @@ def sessions_are_short(app_configs, **kwargs):
             checks.Warning("Lock a username after at most 5 failed sign-ins.", id="homeward.W005")
         )
     return warnings
+
+
+def _secret_key_is_unsafe() -> bool:
+    key = getattr(settings, "SECRET_KEY", "")
+    return not key or key == getattr(settings, "DEVELOPMENT_SECRET_KEY", None)
+
+
+@checks.register(checks.Tags.security)
+def secret_key_is_not_the_development_one(app_configs, **kwargs):
+    """Outside development (HOMEWARD_DEV=true) the development SECRET_KEY is an error: with it
+    anyone can forge check-in links (issue 19)."""
+    if _secret_key_is_unsafe() and not getattr(settings, "DEVELOPMENT", False):
+        return [
+            checks.Error(
+                "SECRET_KEY is empty or the development key.",
+                hint="Set SECRET_KEY to a long random value.",
+                id="homeward.E006",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def secret_key_is_set_for_deployment(app_configs, **kwargs):
+    if _secret_key_is_unsafe():
+        return [
+            checks.Error(
+                "SECRET_KEY is empty or the development key: never deploy with it.",
+                hint="Set SECRET_KEY to a long random value.",
+                id="homeward.E006",
+            )
+        ]
+    return []
+
+
+# Backends that deliver nothing: mail and texts end in a log or in memory.
+UNDELIVERED_EMAIL_BACKENDS = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+UNDELIVERED_SMS_BACKENDS = ("tracking.sms.ConsoleBackend", "tracking.sms.InMemoryBackend")
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def production_delivers_email_and_sms_over_https(app_configs, **kwargs):
+    """With PRODUCTION on, reset links, check-in links and escalation alerts must reach people,
+    and the links in them must be HTTPS (issue 19)."""
+    if not getattr(settings, "PRODUCTION", False):
+        return []
+    errors = []
+    if settings.EMAIL_BACKEND in UNDELIVERED_EMAIL_BACKENDS:
+        errors.append(
+            checks.Error(
+                f"PRODUCTION is on but email goes to {settings.EMAIL_BACKEND}: nothing is sent.",
+                hint="Set EMAIL_URL, e.g. smtp+tls://user:password@smtp.example:587.",
+                id="homeward.E007",
+            )
+        )
+    if settings.SMS_BACKEND in UNDELIVERED_SMS_BACKENDS:
+        errors.append(
+            checks.Error(
+                f"PRODUCTION is on but texts go to {settings.SMS_BACKEND}: no alert is sent.",
+                hint="Set SMS_BACKEND to tracking.sms.TwilioBackend or tracking.sms.NotifyBackend.",
+                id="homeward.E008",
+            )
+        )
+    if not settings.SITE_URL.startswith("https://"):
+        errors.append(
+            checks.Error(
+                f"PRODUCTION is on but SITE_URL ({settings.SITE_URL}) is not https://.",
+                hint="Links in emails and texts must use HTTPS.",
+                id="homeward.E009",
+            )
+        )
+    return errors

@@ -14,14 +14,29 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# ENV_FILE names a file of settings to read (`make deploy-check ENV_FILE=...`); the process's own
+# environment wins over it. Without ENV_FILE, a .env file in the project, if there is one.
+if env.str("ENV_FILE", default=""):
+    if not Path(env.str("ENV_FILE")).is_file():
+        raise environ.ImproperlyConfigured(f"ENV_FILE {env.str('ENV_FILE')} does not exist.")
+    environ.Env.read_env(env.str("ENV_FILE"), overwrite=False)
+else:
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+# HOMEWARD_DEV=true says "this is a developer's machine or a test run" (make run, make test, make
+# e2e, bench and Procfile.dev set it). Only then may Homeward start with the development key:
+# anyone who knows it can forge check-in links (issue 19).
+DEVELOPMENT = env.bool("HOMEWARD_DEV", default=False)
+DEVELOPMENT_SECRET_KEY = "homeward-insecure-development-key-change-me"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG and env.bool("PRODUCTION", default=False):
-        raise environ.ImproperlyConfigured("SECRET_KEY must be set in production.")
-    SECRET_KEY = "homeward-insecure-development-key-change-me"  # noqa: S105
+if not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    if not DEVELOPMENT or env.bool("PRODUCTION", default=False):
+        raise environ.ImproperlyConfigured(
+            "SECRET_KEY is not set (or is the development key): set SECRET_KEY to a long random "
+            "value, or HOMEWARD_DEV=true on a developer's machine (never in production)."
+        )
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Accept Ofcom's drama-range mobiles (07700 900xxx), used by the demo data and tests.
@@ -267,6 +282,8 @@ CSRF_COOKIE_HTTPONLY = True
 TWO_FACTOR_LOGIN_TIMEOUT = 600
 TWO_FACTOR_REMEMBER_COOKIE_AGE = None  # never "remember this browser": every sign-in asks
 OTP_TOTP_ISSUER = "Homeward"
+# A first authenticator app is bound only with an enrolment code (config/enrolment.py); it expires.
+TWO_FACTOR_ENROLMENT_CODE_HOURS = env.int("TWO_FACTOR_ENROLMENT_CODE_HOURS", default=72)
 OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp slows repeated wrong codes down exponentially
 
 # Lockout (django-axes): 5 failures for one username within 15 minutes lock that username; an

@@ -13,11 +13,7 @@ auth_patterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
-            email_template_name="emails/password_reset-body.txt",
-            html_email_template_name="emails/password_reset-body.html",
-            subject_template_name="emails/password_reset-subject.txt",
-        ),
+        signin.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

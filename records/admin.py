@@ -1,10 +1,13 @@
 from django.contrib import admin
 
+from schools.admin import SchoolScopedAdmin
+
 from .models import Action, Concern, RecordReminder, VisitRecord
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records change only through records.services (with their audit events): the admin reads."""
+class ReadOnlyAdmin(SchoolScopedAdmin):
+    """Records change only through records.services (with their audit events): the admin reads,
+    and a school administrator reads only her schools' records."""
 
     def has_add_permission(self, request):
         return False
@@ -36,5 +39,6 @@ class ActionAdmin(ReadOnlyAdmin):
 
 @admin.register(RecordReminder)
 class RecordReminderAdmin(ReadOnlyAdmin):
+    school_path = "visit__school"
     list_display = ("visit", "due_at", "status", "sent_at")
     list_filter = ("status",)

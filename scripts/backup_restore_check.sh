@@ -33,8 +33,8 @@ psql_admin "CREATE DATABASE ${BASE}_source"
 psql_admin "CREATE DATABASE ${BASE}_restored"
 
 echo "-- a database with the demo data"
-DATABASE_URL="$SOURCE" "$PY" manage.py migrate --no-input -v 0
-DATABASE_URL="$SOURCE" "$PY" manage.py seed_demo >/dev/null
+HOMEWARD_DEV=true DATABASE_URL="$SOURCE" "$PY" manage.py migrate --no-input -v 0
+HOMEWARD_DEV=true DATABASE_URL="$SOURCE" "$PY" manage.py seed_demo >/dev/null
 
 echo "-- make backup"
 make --no-print-directory backup BACKUP_DB="$SOURCE" BACKUP_DIR="$WORK"

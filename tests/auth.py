@@ -41,3 +41,14 @@ def sign_in_with_password(client, username: str, password: str, **extra):
         "auth-password": password,
     }
     return client.post(reverse("login"), data, **extra)
+
+
+def enrolment_code_typed(client, user):
+    """The first step of setting up an authenticator app: an administrator issues a code and
+    the person types it on the set-up page (config/enrolment.py)."""
+    from django.urls import reverse
+
+    from config.enrolment import enrolment_code_issue
+
+    code = enrolment_code_issue(actor=None, user=user)
+    return client.post(reverse("two_factor:setup"), {"enrolment-code": code})

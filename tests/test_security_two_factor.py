@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from schools import services
 from schools.models import Role
-from tests.auth import authenticator_for, sign_in, sign_in_with_password
+from tests.auth import authenticator_for, enrolment_code_typed, sign_in, sign_in_with_password
 from tests.factories import UserFactory, person
 from tests.test_every_url import world  # noqa: F401  (the fixture: every page's objects)
 from tests.urls_under_test import PAGES
@@ -59,6 +59,7 @@ def test_the_set_up_page_offers_no_way_to_skip_it(client, dana):
 
 def test_setting_up_the_app_verifies_the_session_and_opens_dana_s_queue(client, dana):
     sign_in_with_password(client, "dana", PASSWORD)
+    enrolment_code_typed(client, dana)
     url = reverse("two_factor:setup")
     client.get(url)
     response = client.post(url, {"set_up_view-current_step": "welcome"})
@@ -80,6 +81,7 @@ def test_setting_up_the_app_verifies_the_session_and_opens_dana_s_queue(client, 
 
 def test_a_wrong_code_at_set_up_is_refused_and_sets_nothing_up(client, dana):
     sign_in_with_password(client, "dana", PASSWORD)
+    enrolment_code_typed(client, dana)
     url = reverse("two_factor:setup")
     client.get(url)
     client.post(url, {"set_up_view-current_step": "welcome"})

@@ -85,3 +85,18 @@ def test_a_missing_page_is_a_calm_404_without_a_stack_trace(signed_in, dana):
     response = signed_in(dana).get("/no-such-page/")
     assert response.status_code == 404
     assert "Traceback" not in response.content.decode()
+
+
+def test_a_password_reset_link_is_built_from_site_url_not_from_a_forged_host_header(
+    client, dana, settings
+):
+    """Issue 19: a request with a forged Host must not send Dana a link to the attacker's site."""
+    settings.SITE_URL = "https://homeward.example"
+    settings.ALLOWED_HOSTS = ["homeward.example", "attacker.example"]
+    client.post(reverse("password_reset"), {"email": dana.email}, HTTP_HOST="attacker.example")
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    html = message.alternatives[0][0] if message.alternatives else ""
+    for text in (message.body, html):
+        assert "attacker.example" not in text
+    assert "https://homeward.example/accounts/password-reset/" in message.body

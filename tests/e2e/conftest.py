@@ -90,7 +90,7 @@ def person(browser, stack):
             context.add_cookies(SESSIONS[username])
             page.goto("/")
         else:
-            sign_in(page, username)
+            sign_in(page, username, stack)
             SESSIONS[username] = context.cookies()
         return page
 
@@ -106,9 +106,10 @@ CODE = re.compile(r"^Code\*?$")
 AUTHENTICATORS: dict[str, dict] = {}
 
 
-def sign_in(page, username: str) -> None:
+def sign_in(page, username: str, stack) -> None:
     """Username and password; then, as a DSL, Head or manager would: set up the authenticator
-    app the first time (reading the key shown under the QR code), and type its code after."""
+    app the first time (with an enrolment code emailed to her school address, then reading the
+    key shown under the QR code), and type its code after."""
     page.goto("/accounts/sign-in/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -117,6 +118,12 @@ def sign_in(page, username: str) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
     if page.get_by_role("heading", name="Set up two-factor sign-in").count():
+        if page.get_by_label("Enrolment code").count():
+            with page.expect_navigation():
+                page.get_by_role("button", name="Email me a code").click()
+            page.get_by_label("Enrolment code").fill(_enrolment_code(stack, username))
+            with page.expect_navigation():
+                page.get_by_role("button", name="Continue").click()
         page.locator("main").get_by_role("button", name="Next").click()
         secret = page.locator("main code").first.inner_text().strip()
         AUTHENTICATORS[username] = {"key": base64.b32decode(secret), "last": -1}
@@ -129,6 +136,23 @@ def sign_in(page, username: str) -> None:
         with page.expect_navigation():
             page.get_by_role("button", name="Verify").click()
     assert "/accounts/sign-in/" not in page.url, (username, page.locator("main").inner_text())
+
+
+def _enrolment_code(stack, username: str) -> str:
+    """The enrolment code in the newest email to the person (the fake SMTP server's mailbox)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for item in reversed(stack.mailbox.messages):
+            message = item["message"]
+            if any(address.startswith(f"{username}@") for address in item["to"]) and (
+                "two-factor" in message["subject"]
+            ):
+                body = message.get_body(preferencelist=("plain",)).get_content()
+                match = re.search(r"^([A-Z2-9]{5}-[A-Z2-9]{5})\s*$", body, re.MULTILINE)
+                if match:
+                    return match.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no enrolment code was emailed to {username}")
 
 
 def _next_code(username: str) -> str:

@@ -210,7 +210,11 @@ def _wait_for_manager_alerts(stack) -> str:
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        emails = stack.mailbox.to("max@100001.school.example")
+        emails = [
+            message
+            for message in stack.mailbox.to("max@100001.school.example")
+            if "/emergency/" in message.get_body(preferencelist=("plain",)).get_content()
+        ]
         texts = [t for t in stack.sms.texts() if t["to"] == "+447700900106"]
         if emails and texts:
             break

@@ -34,7 +34,7 @@ def test_nothing_on_any_page_is_blocked_by_the_content_security_policy(browser, 
             else None
         ),
     )
-    sign_in(page, "hugh")  # sets up his authenticator app on the way
+    sign_in(page, "hugh", stack)  # sets up his authenticator app on the way
     assert page.url.endswith("/visits/queue/")
     for path in PAGES:
         response = page.goto(path)

@@ -1,0 +1,10 @@
+"""The settings the test suite runs with (pyproject.toml): Homeward's own, on a developer's machine.
+
+HOMEWARD_DEV=true is what `make test` sets too; here it also covers a bare `pytest`, and the
+processes the tests start (a Celery worker, the e2e stack) inherit it from this environment."""
+
+import os
+
+os.environ.setdefault("HOMEWARD_DEV", "true")
+
+from config.settings import *  # noqa: E402, F403
