@@ -58,14 +58,14 @@ def home_visit_form_pdf(*, visit: Visit, printed_by: User) -> bytes:
     """The completed Home Visits form of 001 (R-REC-1), then each child's answers (R-REC-2)."""
     return pdf_render(
         template="records/pdf/home_visit_form.html",
-        context={"title": "Home Visits form", **_record_context(visit)},
+        context={"title": "Home Visits form", **_record_context(visit, printed_by)},
         school=visit.school,
         printed_by=printed_by,
     )
 
 
-def _record_context(visit: Visit) -> dict:
-    context = selectors.record_page(visit=visit)
+def _record_context(visit: Visit, reader: User) -> dict:
+    context = selectors.record_page(visit=visit, reader=reader)
     visitors = [v for v in visit.visitors.all() if v.withdrawn_at is None]
     context["visitors"] = visitors
     context["job_roles"] = [
@@ -202,8 +202,14 @@ def doorstep_answers(*, visit: Visit, assessment) -> list[tuple[str, str]]:
     return [(question, answers.get(key, "")) for key, question in paper.DOORSTEP_QUESTIONS]
 
 
-def chronology_pdf(*, pupil: Pupil, printed_by: User, kinds: list[str] | None = None) -> bytes:
-    entries = selectors.chronology(pupil=pupil, kinds=kinds)
+def chronology_pdf(
+    *,
+    pupil: Pupil,
+    scope: selectors.PupilFileScope,
+    printed_by: User,
+    kinds: list[str] | None = None,
+) -> bytes:
+    entries = selectors.chronology(pupil=pupil, scope=scope, kinds=kinds)
     return pdf_render(
         template="records/pdf/chronology.html",
         context={"title": "Chronology", "pupil": pupil, "entries": entries},
@@ -212,9 +218,12 @@ def chronology_pdf(*, pupil: Pupil, printed_by: User, kinds: list[str] | None = 
     )
 
 
-def pupil_file_pdf(*, pupil: Pupil, printed_by: User) -> bytes:
+def pupil_file_pdf(*, pupil: Pupil, scope: selectors.PupilFileScope, printed_by: User) -> bytes:
     """The pupil's whole safeguarding file as one PDF, for the transfer to a new school: their
-    details, the chronology, then every Home Visit record in full."""
+    details, the chronology, then every Home Visit record in full. R-SEC-1: for a reader whose
+    scope is the whole file only (the DSLs, the Headteacher, trust leads)."""
+    if not scope.whole:
+        raise PermissionError("The whole safeguarding file is for the DSLs and the Headteacher.")
     visits = list(
         Visit.objects.filter(pupils=pupil, record__status="submitted")
         .select_related("school", "household", "requested_by", "authorised_by")
@@ -224,7 +233,7 @@ def pupil_file_pdf(*, pupil: Pupil, printed_by: User) -> bytes:
         )
         .order_by("record__submitted_at")
     )
-    records = [_record_context(visit) for visit in visits]
+    records = [_record_context(visit, printed_by) for visit in visits]
     pupil = (
         Pupil.objects.select_related("school", "household")
         .prefetch_related("professionals", "household__carers", "household__contact_numbers")
@@ -239,7 +248,7 @@ def pupil_file_pdf(*, pupil: Pupil, printed_by: User) -> bytes:
         context={
             "title": "Safeguarding file",
             "pupil": pupil,
-            "entries": selectors.chronology(pupil=pupil),
+            "entries": selectors.chronology(pupil=pupil, scope=scope),
             "records": records,
             "open_actions": list(open_actions.distinct()),
             "open_concerns": list(

@@ -48,7 +48,7 @@ def record(request, visit_pk: int):
     """The record of a visit, its concerns and actions (visitors, DSLs and the Headteacher)."""
     visit = selectors.record_visit_get(user=request.user, pk=visit_pk)
     services.audit_read(actor=request.user, obj=visit, what="record")  # R-SEC-2: reads too
-    context = selectors.record_page(visit=visit)
+    context = selectors.record_page(visit=visit, reader=request.user)
     context["is_visitor"] = selectors.is_active_visitor(request.user, visit)
     context["is_senior"] = request.user.has_perm("schools.view_records", visit.school)
     return render(request, "records/record.html", context)
@@ -301,11 +301,11 @@ def overdue_actions(request):
 @require_GET
 def chronology(request, pk: int):
     """Everything about a pupil in time order, filterable by kind (R-REC-7)."""
-    pupil = selectors.chronology_pupil_get(user=request.user, pk=pk)
+    pupil, scope = selectors.pupil_file_scope_get(user=request.user, pk=pk)  # R-SEC-1
     services.audit_read(actor=request.user, obj=pupil, what="chronology")  # R-SEC-2: reads too
     form = ChronologyFilterForm(request.GET or None)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
-    entries = selectors.chronology(pupil=pupil, kinds=[kind] if kind else None)
+    entries = selectors.chronology(pupil=pupil, scope=scope, kinds=[kind] if kind else None)
     return render(
         request,
         "records/chronology.html",
@@ -314,7 +314,7 @@ def chronology(request, pk: int):
             "entries": entries,
             "form": form,
             "kind": kind,
-            "is_senior": request.user.has_perm("schools.view_records", pupil.school),
+            "is_senior": scope.whole,
         },
     )
 
@@ -374,12 +374,12 @@ def blank_pdf(request, school_pk: int, form: str):
 @login_required
 @require_GET
 def chronology_pdf(request, pk: int):
-    pupil = selectors.chronology_pupil_get(user=request.user, pk=pk)
+    pupil, scope = selectors.pupil_file_scope_get(user=request.user, pk=pk)  # R-SEC-1
     services.audit_read(actor=request.user, obj=pupil, what="chronology")  # R-SEC-2: reads too
     form = ChronologyFilterForm(request.GET or None)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
     content = pdf.chronology_pdf(
-        pupil=pupil, printed_by=request.user, kinds=[kind] if kind else None
+        pupil=pupil, scope=scope, printed_by=request.user, kinds=[kind] if kind else None
     )
     services.document_download_record(
         actor=request.user, school=pupil.school, obj=pupil, document="chronology"
@@ -393,8 +393,8 @@ def chronology_pdf(request, pk: int):
 @require_GET
 def pupil_file_pdf(request, pk: int):
     """A pupil's whole safeguarding file, for the transfer to a new school."""
-    pupil = selectors.pupil_file_get(user=request.user, pk=pk)
-    content = pdf.pupil_file_pdf(pupil=pupil, printed_by=request.user)
+    pupil, scope = selectors.pupil_file_scope_get(user=request.user, pk=pk, whole_file=True)
+    content = pdf.pupil_file_pdf(pupil=pupil, scope=scope, printed_by=request.user)
     services.document_download_record(
         actor=request.user, school=pupil.school, obj=pupil, document="safeguarding-file"
     )

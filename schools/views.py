@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from records.selectors import pupil_file_scope
 from records.services import audit_read
 
 from . import selectors
@@ -36,10 +37,9 @@ def pupil_list(request):
 def pupil_detail(request, pk: int):
     pupil = selectors.pupil_get(user=request.user, pk=pk)
     audit_read(actor=request.user, obj=pupil, what="pupil")  # R-SEC-2: reads are audited too
-    # The chronology is for DSLs and the pupil's visitors (R-SEC-1); offer it to them only.
-    can_read_records = request.user.has_perm("schools.view_records", pupil.school) or (
-        pupil.visits.filter(visitors__user=request.user).exists()
-    )
+    # The chronology is for DSLs and the pupil's visitors once authorised (R-SEC-1): offer it
+    # to those who can read something of the file only.
+    can_read_records = pupil_file_scope(user=request.user, pupil=pupil).reads_anything
     return render(
         request,
         "schools/pupil_detail.html",
