@@ -17,6 +17,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import CSS, HTML
 
+from config.pdf_fetcher import static_only_url_fetcher
+
 from schools.models import Pupil, School, User
 from visits.models import Visit, Visitor
 
@@ -36,7 +38,7 @@ BLANK_FORMS = {
 @lru_cache(maxsize=1)
 def _stylesheet() -> CSS:
     # Parsed once per process: every document shares it.
-    return CSS(filename=str(STYLESHEET))
+    return CSS(filename=str(STYLESHEET), url_fetcher=static_only_url_fetcher())
 
 
 def pdf_render(*, template: str, context: dict, school: School, printed_by: User) -> bytes:
@@ -51,7 +53,10 @@ def pdf_render(*, template: str, context: dict, school: School, printed_by: User
             "marking": MARKING,
         },
     )
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[_stylesheet()])
+    document = HTML(
+        string=html, base_url=str(settings.BASE_DIR), url_fetcher=static_only_url_fetcher()
+    )
+    return document.write_pdf(stylesheets=[_stylesheet()])
 
 
 def home_visit_form_pdf(*, visit: Visit, printed_by: User) -> bytes:
