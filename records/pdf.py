@@ -18,7 +18,6 @@ from django.utils import timezone
 from weasyprint import CSS, HTML
 
 from config.pdf_fetcher import static_only_url_fetcher
-
 from schools.models import Pupil, School, User
 from visits.models import Visit, Visitor
 

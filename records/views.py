@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.downloads import refuse_cross_site_download, same_site_download
 from schools.models import School
 from schools.selectors import schools_for_user, schools_requiring
 from visits.models import Status as VisitStatus
@@ -324,6 +325,7 @@ def chronology(request, pk: int):
 
 @login_required
 @require_GET
+@same_site_download("home-visit-form")  # issue 19: another site cannot start it
 def record_pdf(request, visit_pk: int):
     """The Home Visits form of 001, completed (R-REC-1)."""
     visit = selectors.record_visit_get(user=request.user, pk=visit_pk)
@@ -338,6 +340,7 @@ def record_pdf(request, visit_pk: int):
 
 @login_required
 @require_GET
+@same_site_download("risk-assessment")  # issue 19: another site cannot start it
 def assessment_pdf(request, visit_pk: int):
     """The visit's risk assessment: the 001 hazard table or the 000 doorstep form."""
     visit = visit_get(user=request.user, pk=visit_pk)
@@ -357,6 +360,7 @@ def assessment_pdf(request, visit_pk: int):
 
 @login_required
 @require_GET
+@same_site_download("blank-form")  # issue 19: another site cannot start it
 def blank_pdf(request, school_pk: int, form: str):
     """A blank paper copy of a form, for when Homeward cannot be used."""
     school = get_object_or_404(schools_for_user(request.user), pk=school_pk)
@@ -373,6 +377,7 @@ def blank_pdf(request, school_pk: int, form: str):
 
 @login_required
 @require_GET
+@same_site_download("chronology")  # issue 19: another site cannot start it
 def chronology_pdf(request, pk: int):
     pupil, scope = selectors.pupil_file_scope_get(user=request.user, pk=pk)  # R-SEC-1
     services.audit_read(actor=request.user, obj=pupil, what="chronology")  # R-SEC-2: reads too
@@ -391,6 +396,7 @@ def chronology_pdf(request, pk: int):
 
 @login_required
 @require_GET
+@same_site_download("safeguarding-file")  # issue 19: another site cannot start it
 def pupil_file_pdf(request, pk: int):
     """A pupil's whole safeguarding file, for the transfer to a new school."""
     pupil, scope = selectors.pupil_file_scope_get(user=request.user, pk=pk, whole_file=True)
@@ -414,6 +420,8 @@ def export(request):
     """A CSV of visits and their outcomes for a date range (columns in docs/exports.md)."""
     schools = selectors.export_schools(user=request.user)
     form = ExportForm(request.GET or None, schools=schools)
+    if request.GET:
+        refuse_cross_site_download(request, document="visits-csv")  # issue 19
     if request.GET and form.is_valid():
         school: School = form.cleaned_data["school"]
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.downloads import same_site_download
 from riskassess.gates import assessment_currency
 
 from . import selectors, services
@@ -324,6 +325,7 @@ def emergency(request, pk: int):
 
 @login_required
 @require_GET
+@same_site_download("police-briefing")  # issue 19: another site cannot start it
 def briefing_pdf(request, pk: int):
     """The printable Police briefing; printing it is audited (R-SEC-3)."""
     from weasyprint import CSS, HTML

@@ -153,7 +153,7 @@ def test_a_draft_or_unauthorised_visit_does_not_open_the_pupils_file(
         reverse("records:record_pdf", args=[history.pk]),
         reverse("records:record", args=[visit.pk]),
         reverse("records:record_pdf", args=[visit.pk]),
-        reverse("records:export") + "?school=%d&start=01/11/2026&end=30/11/2026" % pupil.school_id,
+        reverse("records:export") + f"?school={pupil.school_id}&start=2026-11-01&end=2026-11-30",
     ]
     for url in closed:
         response = client.get(url)
@@ -202,8 +202,8 @@ def test_an_authorised_visit_opens_only_its_own_part_of_the_file(
     assert client.get(reverse("records:record", args=[history.pk])).status_code == 403
     assert client.get(reverse("records:record_pdf", args=[history.pk])).status_code == 403
     assert client.get(reverse("records:pupil_file_pdf", args=[pupil.pk])).status_code == 403
-    export = reverse("records:export") + "?school=%d&start=01/11/2026&end=30/11/2026" % (
-        pupil.school_id
+    export = (
+        reverse("records:export") + f"?school={pupil.school_id}&start=2026-11-01&end=2026-11-30"
     )
     assert client.get(export).status_code == 403
     detail = client.get(reverse("schools:pupil_detail", args=[pupil.pk])).content.decode()
