@@ -40,6 +40,30 @@ def _download(content: bytes | str, *, filename: str, content_type: str) -> Http
     return response
 
 
+def _part_asked(request) -> int | None:
+    """?part=N of a long document (issue 19: long PDFs come in parts), or None."""
+    value = request.GET.get("part", "")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 4:
+        raise Http404("No such part.")
+    return int(value)
+
+
+def _choose_part(request, *, pupil, title: str, parts: int):
+    """A long document is in parts, each quick to print: the links to every part."""
+    query = request.GET.copy()
+    links = []
+    for number in range(1, parts + 1):
+        query["part"] = str(number)
+        links.append((number, f"{request.path}?{query.urlencode()}"))
+    return render(
+        request,
+        "records/document_parts.html",
+        {"pupil": pupil, "title": title, "parts": parts, "links": links},
+    )
+
+
 # The Home Visit record ------------------------------------------------------------------------
 
 
@@ -383,14 +407,31 @@ def chronology_pdf(request, pk: int):
     services.audit_read(actor=request.user, obj=pupil, what="chronology")  # R-SEC-2: reads too
     form = ChronologyFilterForm(request.GET or None)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
-    content = pdf.chronology_pdf(
-        pupil=pupil, scope=scope, printed_by=request.user, kinds=[kind] if kind else None
-    )
+    part = _part_asked(request)
+    try:
+        content, parts = pdf.chronology_pdf(
+            pupil=pupil,
+            scope=scope,
+            printed_by=request.user,
+            kinds=[kind] if kind else None,
+            part=part or 1,
+        )
+    except pdf.NoSuchPart as error:
+        raise Http404(str(error)) from error
+    if parts > 1 and part is None:
+        return _choose_part(request, pupil=pupil, title="Chronology", parts=parts)
     services.document_download_record(
-        actor=request.user, school=pupil.school, obj=pupil, document="chronology"
+        actor=request.user,
+        school=pupil.school,
+        obj=pupil,
+        document="chronology",
+        details={"part": part or 1, "parts": parts} if parts > 1 else None,
     )
+    suffix = f"-part-{part}-of-{parts}" if parts > 1 else ""
     return _download(
-        content, filename=f"pupil-{pupil.pk}-chronology.pdf", content_type="application/pdf"
+        content,
+        filename=f"pupil-{pupil.pk}-chronology{suffix}.pdf",
+        content_type="application/pdf",
     )
 
 
@@ -400,13 +441,26 @@ def chronology_pdf(request, pk: int):
 def pupil_file_pdf(request, pk: int):
     """A pupil's whole safeguarding file, for the transfer to a new school."""
     pupil, scope = selectors.pupil_file_scope_get(user=request.user, pk=pk, whole_file=True)
-    content = pdf.pupil_file_pdf(pupil=pupil, scope=scope, printed_by=request.user)
+    part = _part_asked(request)
+    try:
+        content, parts = pdf.pupil_file_pdf(
+            pupil=pupil, scope=scope, printed_by=request.user, part=part or 1
+        )
+    except pdf.NoSuchPart as error:
+        raise Http404(str(error)) from error
+    if parts > 1 and part is None:
+        return _choose_part(request, pupil=pupil, title="Whole safeguarding file", parts=parts)
     services.document_download_record(
-        actor=request.user, school=pupil.school, obj=pupil, document="safeguarding-file"
+        actor=request.user,
+        school=pupil.school,
+        obj=pupil,
+        document="safeguarding-file",
+        details={"part": part or 1, "parts": parts} if parts > 1 else None,
     )
+    suffix = f"-part-{part}-of-{parts}" if parts > 1 else ""
     return _download(
         content,
-        filename=f"pupil-{pupil.pk}-safeguarding-file.pdf",
+        filename=f"pupil-{pupil.pk}-safeguarding-file{suffix}.pdf",
         content_type="application/pdf",
     )
 

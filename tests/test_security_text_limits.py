@@ -117,3 +117,69 @@ def test_text_boxes_carry_their_limit_for_the_character_counter(client, returned
     page = client.get(reverse("records:record_edit", args=[returned_visit.pk])).content.decode()
     assert f'maxlength="{LONG_TEXT}"' in page
     assert "js/counter.js" in page
+
+
+# Long documents come in parts, each of bounded text -----------------------------------------
+
+
+def test_parts_never_combine_more_than_the_budget():
+    from records.pdf import parts_by_budget
+
+    sizes = [40, 30, 50, 10, 100, 5]
+    parts = parts_by_budget(sizes, budget=80)
+    assert parts == [(0, 2), (2, 4), (4, 5), (5, 6)]
+    for start, end in parts:
+        assert sum(sizes[start:end]) <= 80 or end - start == 1
+    assert parts_by_budget([], budget=80) == [(0, 0)]
+
+
+@pytest.fixture
+def long_file(returned_visit, sam, tess, dana, pupil):
+    """A file with more text than one small part: the record, and concerns of 5,000 chars."""
+    from records import services
+    from tests.records.conftest import record_answers
+
+    services.record_save(actor=sam, visit=returned_visit, **record_answers(returned_visit))
+    services.record_submit(actor=sam, visit=returned_visit)
+    for n in range(4):
+        services.concern_raise(
+            actor=tess, visit=returned_visit, level="concern", details=f"Worry {n} " + "w" * 5_000
+        )
+    return returned_visit
+
+
+@pytest.mark.parametrize("name", ["records:chronology_pdf", "records:pupil_file_pdf"])
+def test_a_long_document_comes_in_parts_each_a_bounded_render(
+    client, long_file, pupil, dana, settings, monkeypatch, name
+):
+    # Issue 19: no render combines more than PDF_TEXT_BUDGET characters.
+    import io
+
+    from pypdf import PdfReader
+
+    from records import pdf
+    from records.models import AuditEvent
+
+    monkeypatch.setattr(pdf, "PDF_TEXT_BUDGET", 6_000)
+    sign_in(client, dana)
+    url = reverse(name, args=[pupil.pk])
+    chooser = client.get(url)
+    assert chooser.status_code == 200 and chooser["Content-Type"].startswith("text/html")
+    page = chooser.content.decode()
+    assert "Download part 1 of" in page
+    parts = int(page.split("Download part 1 of ")[1].split(" ")[0])
+    assert parts >= 4  # four 5,000-character concerns at most one per part
+    seen = ""
+    for number in range(1, parts + 1):
+        response = client.get(url, {"part": number})
+        assert response.status_code == 200
+        assert f"-part-{number}-of-{parts}.pdf" in response["Content-Disposition"]
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+        assert f"Part {number} of {parts}" in text
+        seen += text
+    for n in range(4):
+        assert f"Worry {n}" in seen  # every part together is the whole document
+    assert client.get(url, {"part": parts + 1}).status_code == 404
+    assert client.get(url, {"part": "x"}).status_code == 404
+    downloads = AuditEvent.objects.filter(event_type="document.downloaded")
+    assert downloads.count() == parts  # each part downloaded is audited; the chooser is not
