@@ -325,6 +325,9 @@ LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # sign-in successes are in ax
 # Retention (IRMS toolkit; `manage.py retention_review` lists, never deletes). Child protection
 # records: date of birth + 25 years (fixed). Tracking data about staff: this many days.
 RETENTION_STAFF_TRACKING_DAYS = env.int("RETENTION_STAFF_TRACKING_DAYS", default=365)
+# Issue 19: request bodies are capped (core/limits.py); a larger one gets a calm 413 page.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # core.limits.REQUEST_BODY_LIMIT
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 # WeasyPrint logs every rendering step at INFO; its warnings (a missing font) still show.
 LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}
 

@@ -1,5 +1,6 @@
 """Calm error pages (no stack trace ever reaches a user) and the health check."""
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -17,6 +18,9 @@ def healthz(request):
 
 
 def bad_request(request, exception=None):
+    # Issue 19: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (core.limits) or with too many fields.
+    if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)):
+        return render(request, "413.html", status=413)
     return render(request, "400.html", status=400)
 
 

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from core.limits import NOTE_TEXT
+
 
 class ContactLog(models.Model):
     """One contact or attempt with a family or a professional (R-REC-7): the pupil's contact
@@ -72,7 +74,7 @@ class ContactLog(models.Model):
     number_or_address = models.CharField(max_length=150, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     outcome = models.CharField(max_length=24, choices=Outcome.choices)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_TEXT)
     occurred_at = models.DateTimeField(help_text="When the contact was made or attempted.")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

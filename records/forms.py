@@ -5,6 +5,8 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from core.limits import NamedLengthLimits
+
 from .models import Action, Concern, PupilSeen, VisitRecord
 from .selectors import CHRONOLOGY_KINDS
 from .services import PUPIL_FIELDS, RECORD_FIELDS
@@ -19,7 +21,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class VisitRecordForm(forms.ModelForm):
+class VisitRecordForm(NamedLengthLimits, forms.ModelForm):
     """The visit-wide part of the Home Visit form (R-REC-1, R-REC-5, R-REC-6)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -91,7 +93,7 @@ class VisitRecordForm(forms.ModelForm):
 SEEN_CHOICES = [("yes", "Yes, seen"), ("no", "No, not seen")]
 
 
-class PupilSeenForm(forms.ModelForm):
+class PupilSeenForm(NamedLengthLimits, forms.ModelForm):
     """One child's part of the form (R-REC-2)."""
 
     seen = forms.TypedChoiceField(
@@ -143,7 +145,7 @@ class PupilSeenForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class ConcernForm(forms.Form):
+class ConcernForm(NamedLengthLimits, forms.Form):
     """R-REC-4."""
 
     level = forms.ChoiceField(
@@ -167,7 +169,7 @@ class ConcernForm(forms.Form):
         self.fields["pupil"].queryset = visit.pupils.all()
 
 
-class ConcernAcknowledgeForm(forms.Form):
+class ConcernAcknowledgeForm(NamedLengthLimits, forms.Form):
     notes = forms.CharField(
         label="What you have done or will do (optional)",
         required=False,
@@ -176,7 +178,7 @@ class ConcernAcknowledgeForm(forms.Form):
     )
 
 
-class ActionForm(forms.Form):
+class ActionForm(NamedLengthLimits, forms.Form):
     """R-REC-6: an owner, a due date and what to do."""
 
     description = forms.CharField(
@@ -194,14 +196,14 @@ class ActionForm(forms.Form):
         self.fields["pupil"].queryset = visit.pupils.all()
 
 
-class ActionStatusForm(forms.Form):
+class ActionStatusForm(NamedLengthLimits, forms.Form):
     status = forms.ChoiceField(label="Status", choices=Action.Status.choices)
     notes = forms.CharField(
         label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs=TEXTAREA)
     )
 
 
-class ActionReassignForm(forms.Form):
+class ActionReassignForm(NamedLengthLimits, forms.Form):
     """R-REC-6: who, when and why are recorded."""
 
     to_owner = forms.ModelChoiceField(label="New owner", queryset=None)
@@ -214,7 +216,7 @@ class ActionReassignForm(forms.Form):
         self.fields["to_owner"].queryset = owners
 
 
-class ChronologyFilterForm(forms.Form):
+class ChronologyFilterForm(NamedLengthLimits, forms.Form):
     kind = forms.ChoiceField(
         label="Show", choices=[("", "Everything")] + list(CHRONOLOGY_KINDS.items()), required=False
     )
@@ -223,7 +225,7 @@ class ChronologyFilterForm(forms.Form):
 MAX_EXPORT_DAYS = 366
 
 
-class ExportForm(forms.Form):
+class ExportForm(NamedLengthLimits, forms.Form):
     school = forms.ModelChoiceField(label="School", queryset=None, empty_label=None)
     start = forms.DateField(label="From", widget=DateInput)
     end = forms.DateField(label="To (inclusive)", widget=DateInput)

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from core.limits import LONG_TEXT, NOTE_TEXT
+
 # ---------------------------------------------------------------------------------------------
 # The Home Visit record (001 "Home Visits form"), what each child said and how they presented,
 # concerns, actions, and the reminder sent before the record falls due (R-REC-1..6).
@@ -49,22 +51,24 @@ class VisitRecord(models.Model):
     nobody_answered = models.BooleanField(default=False)
     sealed_note_left = models.BooleanField(default=False)
     sealed_note_details = models.TextField(
-        blank=True, help_text="Where the note was left, or why none could be left."
+        blank=True,
+        help_text="Where the note was left, or why none could be left.",
+        max_length=NOTE_TEXT,
     )
     # R-REC-2: who else was there and how the adults and the home presented (003, 004).
-    others_present = models.TextField(blank=True)
-    adults_presentation = models.TextField(blank=True)
-    home_conditions = models.TextField(blank=True)
+    others_present = models.TextField(blank=True, max_length=LONG_TEXT)
+    adults_presentation = models.TextField(blank=True, max_length=LONG_TEXT)
+    home_conditions = models.TextField(blank=True, max_length=LONG_TEXT)
     # 004: "Ask whether the family needs any support … or signpost".
     family_wanted_help = models.CharField(max_length=12, choices=Help.choices, blank=True)
-    help_offered = models.TextField(blank=True)
+    help_offered = models.TextField(blank=True, max_length=LONG_TEXT)
     # R-REC-1: the parent or guardian's acknowledgement (001 "Signed … Parent/Guardian Name").
     acknowledgement = models.CharField(max_length=14, choices=Acknowledgement.choices, blank=True)
     acknowledged_by_name = models.CharField(max_length=150, blank=True)
-    comments = models.TextField(blank=True)
+    comments = models.TextField(blank=True, max_length=LONG_TEXT)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    outcome_details = models.TextField(blank=True)
-    action_required = models.TextField(blank=True)
+    outcome_details = models.TextField(blank=True, max_length=LONG_TEXT)
+    action_required = models.TextField(blank=True, max_length=LONG_TEXT)
     # R-REC-6: the next visit or contact, when one was arranged (004 "Arrange the next visit").
     next_contact_on = models.DateField(null=True, blank=True)
     next_contact_kind = models.CharField(max_length=8, choices=NextContact.choices, blank=True)
@@ -119,12 +123,14 @@ class PupilSeen(models.Model):
     spoken_to = models.BooleanField(default=False)
     seen_alone = models.BooleanField(default=False)
     why_not = models.TextField(
-        blank=True, help_text="Why the child was not seen, not spoken to or not seen alone."
+        blank=True,
+        help_text="Why the child was not seen, not spoken to or not seen alone.",
+        max_length=LONG_TEXT,
     )
     # Kept exactly as typed: the child's own words are quoted, never paraphrased (004).
-    child_said = models.TextField(blank=True)
-    physical_presentation = models.TextField(blank=True)
-    emotional_presentation = models.TextField(blank=True)
+    child_said = models.TextField(blank=True, max_length=LONG_TEXT)
+    physical_presentation = models.TextField(blank=True, max_length=LONG_TEXT)
+    emotional_presentation = models.TextField(blank=True, max_length=LONG_TEXT)
     clothing = models.CharField(max_length=10, choices=Observation.choices, blank=True)
     hunger = models.CharField(max_length=10, choices=Observation.choices, blank=True)
     cleanliness = models.CharField(max_length=10, choices=Observation.choices, blank=True)
@@ -159,7 +165,7 @@ class Concern(models.Model):
         help_text="Empty when the concern is about the whole household.",
     )
     level = models.CharField(max_length=10, choices=Level.choices)
-    details = models.TextField()
+    details = models.TextField(max_length=LONG_TEXT)
     # R-REC-4: for immediate risk, when the raiser confirmed they saw the call-the-duty-team
     # instruction.
     instruction_seen_at = models.DateTimeField(null=True, blank=True)
@@ -171,7 +177,7 @@ class Concern(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledgement_notes = models.TextField(blank=True)
+    acknowledgement_notes = models.TextField(blank=True, max_length=NOTE_TEXT)
 
     class Meta:
         ordering = ["-raised_at", "-id"]
@@ -215,13 +221,13 @@ class Action(models.Model):
     pupil = models.ForeignKey(
         "schools.Pupil", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    description = models.TextField()
+    description = models.TextField(max_length=LONG_TEXT)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="actions_owned"
     )
     due_on = models.DateField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
-    status_notes = models.TextField(blank=True)
+    status_notes = models.TextField(blank=True, max_length=NOTE_TEXT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -273,7 +279,7 @@ class ActionReassignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     reassigned_at = models.DateTimeField()
-    reason = models.TextField()
+    reason = models.TextField(max_length=NOTE_TEXT)
 
     class Meta:
         ordering = ["reassigned_at", "id"]

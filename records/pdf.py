@@ -18,6 +18,7 @@ from django.utils import timezone
 from weasyprint import CSS, HTML
 
 from contacts.models import ContactLog
+from core.pdf_fetcher import static_only_url_fetcher
 from schools.models import Pupil, School, User
 from visits.models import Visit, Visitor
 
@@ -25,6 +26,47 @@ from . import paper, selectors
 from .models import Action, Concern
 
 MARKING = "OFFICIAL-SENSITIVE"
+
+# Issue 19: how much typed text one PDF combines. No field holds more than core.limits allows,
+# and a long document (the chronology, the whole file) is cut into parts of at most this much
+# text ("Part 1 of 3", ?part=2), so no render runs long inside a web request: 972,900
+# characters took 14.5 s; this budget rendered in 2.9 s on the shared 2-core development machine.
+PDF_TEXT_BUDGET = 120_000
+
+
+class NoSuchPart(Exception):
+    """A part number outside 1..parts."""
+
+
+def text_size(*values) -> int:
+    return sum(len(str(value)) for value in values if value)
+
+
+def parts_by_budget(sizes: list[int], budget: int | None = None) -> list[tuple[int, int]]:
+    """Cut items of `sizes` into consecutive (start, end) slices of at most `budget` characters
+    each (an item larger than the budget alone; no item is larger than its fields' limits)."""
+    budget = budget or PDF_TEXT_BUDGET
+    parts: list[tuple[int, int]] = []
+    start, used = 0, 0
+    for index, size in enumerate(sizes):
+        if index > start and used + size > budget:
+            parts.append((start, index))
+            start, used = index, 0
+        used += size
+    parts.append((start, len(sizes)))
+    return parts
+
+
+def _part(parts: list[tuple[int, int]], part: int) -> tuple[int, int]:
+    if not 1 <= part <= len(parts):
+        raise NoSuchPart(f"There is no part {part}: this document has {len(parts)}.")
+    return parts[part - 1]
+
+
+def _entry_size(entry) -> int:
+    return text_size(entry.title, entry.who, entry.detail, entry.quote) + 100
+
+
 STYLESHEET = Path(settings.BASE_DIR) / "templates" / "records" / "pdf" / "pdf.css"
 
 BLANK_FORMS = {
@@ -37,7 +79,7 @@ BLANK_FORMS = {
 @lru_cache(maxsize=1)
 def _stylesheet() -> CSS:
     # Parsed once per process: every document shares it.
-    return CSS(filename=str(STYLESHEET))
+    return CSS(filename=str(STYLESHEET), url_fetcher=static_only_url_fetcher())
 
 
 def pdf_render(*, template: str, context: dict, school: School, printed_by: User) -> bytes:
@@ -52,21 +94,24 @@ def pdf_render(*, template: str, context: dict, school: School, printed_by: User
             "marking": MARKING,
         },
     )
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[_stylesheet()])
+    document = HTML(
+        string=html, base_url=str(settings.BASE_DIR), url_fetcher=static_only_url_fetcher()
+    )
+    return document.write_pdf(stylesheets=[_stylesheet()])
 
 
 def home_visit_form_pdf(*, visit: Visit, printed_by: User) -> bytes:
     """The completed Home Visits form of 001 (R-REC-1), then each child's answers (R-REC-2)."""
     return pdf_render(
         template="records/pdf/home_visit_form.html",
-        context={"title": "Home Visits form", **_record_context(visit)},
+        context={"title": "Home Visits form", **_record_context(visit, printed_by)},
         school=visit.school,
         printed_by=printed_by,
     )
 
 
-def _record_context(visit: Visit) -> dict:
-    context = selectors.record_page(visit=visit)
+def _record_context(visit: Visit, reader: User) -> dict:
+    context = selectors.record_page(visit=visit, reader=reader)
     visitors = [v for v in visit.visitors.all() if v.withdrawn_at is None]
     context["visitors"] = visitors
     context["job_roles"] = [
@@ -203,19 +248,64 @@ def doorstep_answers(*, visit: Visit, assessment) -> list[tuple[str, str]]:
     return [(question, answers.get(key, "")) for key, question in paper.DOORSTEP_QUESTIONS]
 
 
-def chronology_pdf(*, pupil: Pupil, printed_by: User, kinds: list[str] | None = None) -> bytes:
-    entries = selectors.chronology(pupil=pupil, kinds=kinds)
-    return pdf_render(
+def chronology_parts(
+    *, pupil: Pupil, scope: selectors.PupilFileScope, kinds: list[str] | None = None
+) -> tuple[list, list[tuple[int, int]]]:
+    entries = selectors.chronology(pupil=pupil, scope=scope, kinds=kinds)
+    return entries, parts_by_budget([_entry_size(entry) for entry in entries])
+
+
+def chronology_pdf(
+    *,
+    pupil: Pupil,
+    scope: selectors.PupilFileScope,
+    printed_by: User,
+    kinds: list[str] | None = None,
+    part: int = 1,
+) -> tuple[bytes, int]:
+    """Part `part` of the pupil's chronology, and how many parts there are (issue 19)."""
+    entries, parts = chronology_parts(pupil=pupil, scope=scope, kinds=kinds)
+    start, end = _part(parts, part)
+    content = pdf_render(
         template="records/pdf/chronology.html",
-        context={"title": "Chronology", "pupil": pupil, "entries": entries},
+        context={
+            "title": "Chronology",
+            "pupil": pupil,
+            "entries": entries[start:end],
+            "part": part,
+            "parts": len(parts),
+            "first": start + 1,
+            "last": end,
+            "total": len(entries),
+        },
         school=pupil.school,
         printed_by=printed_by,
     )
+    return content, len(parts)
 
 
-def pupil_file_pdf(*, pupil: Pupil, printed_by: User) -> bytes:
+def _record_size(context: dict) -> int:
+    record = context.get("record")
+    size = 2_000  # the form's own words and headings
+    if record is not None:
+        size += text_size(*(getattr(record, f.attname) for f in record._meta.concrete_fields))
+        for row in record.pupils_seen.all():
+            size += text_size(*(getattr(row, f.attname) for f in row._meta.concrete_fields))
+    for concern in context.get("concerns", []):
+        size += text_size(concern.details, concern.acknowledgement_notes)
+    for action in context.get("actions", []):
+        size += text_size(action.description, action.status_notes)
+    return size
+
+
+def pupil_file_pdf(
+    *, pupil: Pupil, scope: selectors.PupilFileScope, printed_by: User, part: int = 1
+) -> tuple[bytes, int]:
     """The pupil's whole safeguarding file as one PDF, for the transfer to a new school: their
-    details, the chronology, then every Home Visit record in full."""
+    details, the chronology, then every Home Visit record in full. R-SEC-1: for a reader whose
+    scope is the whole file only (the DSLs, the Headteacher, trust leads)."""
+    if not scope.whole:
+        raise PermissionError("The whole safeguarding file is for the DSLs and the Headteacher.")
     visits = list(
         Visit.objects.filter(pupils=pupil, record__status="submitted")
         .select_related("school", "household", "requested_by", "authorised_by")
@@ -225,7 +315,7 @@ def pupil_file_pdf(*, pupil: Pupil, printed_by: User) -> bytes:
         )
         .order_by("record__submitted_at")
     )
-    records = [_record_context(visit) for visit in visits]
+    records = [_record_context(visit, printed_by) for visit in visits]
     pupil = (
         Pupil.objects.select_related("school", "household")
         .prefetch_related("professionals", "household__carers", "household__contact_numbers")
@@ -235,21 +325,40 @@ def pupil_file_pdf(*, pupil: Pupil, printed_by: User) -> bytes:
         Q(pupil=pupil) | Q(pupil__isnull=True, visit__pupils=pupil),
         status__in=Action.OPEN_STATUSES,
     ).select_related("owner")
-    return pdf_render(
+    open_actions = list(open_actions.distinct())
+    open_concerns = list(
+        Concern.objects.filter(
+            Q(pupil=pupil) | Q(pupil__isnull=True, visit__pupils=pupil),
+            acknowledged_at__isnull=True,
+        ).distinct()
+    )
+    entries = selectors.chronology(pupil=pupil, scope=scope)
+    # Issue 19: the details and open items, then the chronology, then the records, cut into
+    # parts of at most PDF_TEXT_BUDGET characters.
+    front = 2_000 + sum(text_size(c.details) for c in open_concerns)
+    front += sum(text_size(a.description) for a in open_actions)
+    sizes = [front] + [_entry_size(e) for e in entries] + [_record_size(r) for r in records]
+    start, end = _part(parts_by_budget(sizes), part)
+    parts = len(parts_by_budget(sizes))
+    first_record = 1 + len(entries)
+
+    def within(items, offset):
+        return items[max(start - offset, 0) : max(end - offset, 0)]
+
+    content = pdf_render(
         template="records/pdf/pupil_file.html",
         context={
             "title": "Safeguarding file",
             "pupil": pupil,
-            "entries": selectors.chronology(pupil=pupil),
-            "records": records,
-            "open_actions": list(open_actions.distinct()),
-            "open_concerns": list(
-                Concern.objects.filter(
-                    Q(pupil=pupil) | Q(pupil__isnull=True, visit__pupils=pupil),
-                    acknowledged_at__isnull=True,
-                ).distinct()
-            ),
+            "front": start == 0,
+            "entries": within(entries, 1),
+            "records": within(records, first_record),
+            "open_actions": open_actions,
+            "open_concerns": open_concerns,
+            "part": part,
+            "parts": parts,
         },
         school=pupil.school,
         printed_by=printed_by,
     )
+    return content, parts

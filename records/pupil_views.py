@@ -8,6 +8,8 @@ from django.views.decorators.http import require_GET
 from audit.services import audit_read
 from schools import selectors as schools_selectors
 
+from .selectors import pupil_file_scope
+
 
 @login_required
 @require_GET
@@ -22,10 +24,9 @@ def pupil_list(request):
 def pupil_detail(request, pk: int):
     pupil = schools_selectors.pupil_get(user=request.user, pk=pk)
     audit_read(actor=request.user, obj=pupil, what="pupil")  # R-SEC-2: reads are audited too
-    # The chronology is for DSLs and the pupil's visitors (R-SEC-1); offer it to them only.
-    can_read_records = request.user.has_perm("schools.view_records", pupil.school) or (
-        pupil.visits.filter(visitors__user=request.user).exists()
-    )
+    # The chronology is for DSLs and the pupil's visitors once authorised (R-SEC-1): offer it
+    # to those who can read something of the file only.
+    can_read_records = pupil_file_scope(user=request.user, pupil=pupil).reads_anything
     return render(
         request,
         "records/pupil_detail.html",

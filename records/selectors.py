@@ -49,9 +49,97 @@ def is_active_visitor(user: User, visit: Visit) -> bool:
     return any(v.user_id == user.pk and v.withdrawn_at is None for v in visit.visitors.all())
 
 
+# R-SEC-1: what a visitor may read -----------------------------------------------------------
+#
+# The DSLs, the Headteacher and trust leads (view_records at the school) read a pupil's whole
+# file. Anyone else reads only what belongs to the visits they went on, and only once the visit
+# was authorised: a draft, a visit waiting for authorisation, sent back for changes or refused
+# opens nothing (anyone can list themself as a visitor on a draft). A cancelled visit stays open
+# to its visitors only if they had signed out on it (they went). Of the concerns, a visitor reads
+# only the ones they raised themselves; other people's concerns are for the DSLs.
+
+VISITOR_READABLE_STATUSES = (
+    VisitStatus.AUTHORISED,
+    VisitStatus.OUT,
+    VisitStatus.RETURNED,
+    VisitStatus.RECORDED,
+)
+
+
+def _opened_to_its_visitors(visit: Visit) -> bool:
+    """R-SEC-1: the visit is authorised or later (or was cancelled after they went out)."""
+    if visit.status in VISITOR_READABLE_STATUSES:
+        return True
+    return visit.status == VisitStatus.CANCELLED and visit.signed_out_at is not None
+
+
+def _visits_opened_to(user: User) -> Q:
+    """R-SEC-1, as a filter on Visit: the visits `user` went on that open their file to them.
+    One filter() call, so the two visitor conditions apply to the same visitor row."""
+    went = Q(visitors__user=user, visitors__withdrawn_at__isnull=True)
+    opened = Q(status__in=VISITOR_READABLE_STATUSES) | Q(
+        status=VisitStatus.CANCELLED, signed_out_at__isnull=False
+    )
+    return went & opened
+
+
 def can_read_records(user: User, visit: Visit) -> bool:
-    # R-SEC-1: the visitors, DSLs and the Headteacher; never the office.
-    return is_active_visitor(user, visit) or user.has_perm(f"schools.{READ_RECORDS}", visit.school)
+    # R-SEC-1: the DSLs and the Headteacher; the visitors once the visit is authorised; never
+    # the office.
+    if user.has_perm(f"schools.{READ_RECORDS}", visit.school):
+        return True
+    return is_active_visitor(user, visit) and _opened_to_its_visitors(visit)
+
+
+@dataclass(frozen=True)
+class PupilFileScope:
+    """R-SEC-1: how much of one pupil's file one user reads. `whole`: everything (DSLs, the
+    Headteacher, trust leads); otherwise only what belongs to `visit_ids`, and of the concerns
+    only those `user_id` raised. Every document route reads a pupil's file through this."""
+
+    user_id: int
+    whole: bool
+    visit_ids: frozenset[int] = frozenset()
+
+    @property
+    def reads_anything(self) -> bool:
+        return self.whole or bool(self.visit_ids)
+
+
+def pupil_file_scope(*, user: User, pupil: Pupil) -> PupilFileScope:
+    """R-SEC-1: what `user` may read of `pupil`'s file (see above). Does not raise."""
+    if user.has_perm(f"schools.{READ_RECORDS}", pupil.school):
+        return PupilFileScope(user_id=user.pk, whole=True)
+    visits = Visit.objects.filter(pupils=pupil, school_id=pupil.school_id).filter(
+        _visits_opened_to(user)
+    )
+    return PupilFileScope(
+        user_id=user.pk, whole=False, visit_ids=frozenset(visits.values_list("pk", flat=True))
+    )
+
+
+def pupil_file_scope_get(
+    *, user: User, pk, whole_file: bool = False
+) -> tuple[Pupil, PupilFileScope]:
+    """A pupil and what `user` may read of their file (R-SEC-1): another school's pupil 404;
+    nothing to read (or `whole_file` wanted and not granted) 403."""
+    try:
+        pupil = (
+            Pupil.objects.select_related("school", "household")
+            .filter(school__in=schools_for_user(user))
+            .get(pk=pk)
+        )
+    except Pupil.DoesNotExist as error:
+        raise Http404("Not found.") from error
+    scope = pupil_file_scope(user=user, pupil=pupil)
+    if whole_file and not scope.whole:
+        raise PermissionDenied("The whole safeguarding file is for the DSLs and the Headteacher.")
+    if not scope.reads_anything:
+        raise PermissionDenied(
+            "Only the DSLs, the Headteacher and the staff who went on an authorised visit to "
+            "this pupil read their records."
+        )
+    return pupil, scope
 
 
 def record_visit_get(*, user: User, pk) -> Visit:
@@ -68,8 +156,13 @@ def record_visit_get(*, user: User, pk) -> Visit:
 
 
 def record_visit_get_for_edit(*, user: User, pk) -> Visit:
-    """A visit whose Home Visit form `user` completes: its visitors only (R-REC-1)."""
-    visit = record_visit_get(user=user, pk=pk)
+    """A visit whose Home Visit form `user` completes: its visitors only (R-REC-1). Before the
+    visit is authorised the page says the form opens on return; no record exists before return
+    (record_save refuses), so nothing of the file is read here (R-SEC-1)."""
+    try:
+        visit = _visit_queryset().filter(school__in=schools_for_user(user)).get(pk=pk)
+    except Visit.DoesNotExist as error:
+        raise Http404("Not found.") from error
     if not is_active_visitor(user, visit):
         raise PermissionDenied("Only the visitors on this visit complete its Home Visit form.")
     return visit
@@ -86,9 +179,13 @@ def record_for_visit(*, visit: Visit) -> VisitRecord | None:
     )
 
 
-def record_page(*, visit: Visit) -> dict:
-    """Everything the record page and the Home Visits form PDF show about a visit."""
+def record_page(*, visit: Visit, reader: User) -> dict:
+    """Everything the record page and the Home Visits form PDF show about a visit to `reader`
+    (who may read it: record_visit_get). R-SEC-1: a visitor sees only the concerns they raised."""
     record = record_for_visit(visit=visit)
+    concerns = Concern.objects.filter(visit=visit)
+    if not reader.has_perm(f"schools.{READ_RECORDS}", visit.school):
+        concerns = concerns.filter(raised_by=reader)
     answers = {row.pupil_id: row for row in record.pupils_seen.all()} if record else {}
     return {
         "visit": visit,
@@ -96,11 +193,7 @@ def record_page(*, visit: Visit) -> dict:
         "pupil_rows": [(pupil, answers.get(pupil.pk)) for pupil in visit.pupils.all()],
         "due_at": record_due_at(visit),
         "now": timezone.now(),
-        "concerns": list(
-            Concern.objects.filter(visit=visit).select_related(
-                "raised_by", "acknowledged_by", "pupil"
-            )
-        ),
+        "concerns": list(concerns.select_related("raised_by", "acknowledged_by", "pupil")),
         "actions": list(
             Action.objects.filter(visit=visit)
             .select_related("owner", "created_by", "pupil")
@@ -259,42 +352,16 @@ class ChronologyEntry:
         return CHRONOLOGY_KINDS[self.kind]
 
 
-def chronology_pupil_get(*, user: User, pk) -> Pupil:
-    """A pupil whose chronology `user` may read: DSLs and the Headteacher of the school, and the
-    staff who visited the pupil (R-SEC-1). Anyone else at the school: 403."""
-    try:
-        pupil = (
-            Pupil.objects.select_related("school", "household")
-            .filter(school__in=schools_for_user(user))
-            .get(pk=pk)
-        )
-    except Pupil.DoesNotExist as error:
-        raise Http404("Not found.") from error
-    if user.has_perm(f"schools.{READ_RECORDS}", pupil.school):
-        return pupil
-    visited = Visitor.objects.filter(
-        user=user, withdrawn_at__isnull=True, visit__pupils=pupil
-    ).exists()
-    if not visited:
-        raise PermissionDenied("Only the DSLs and the pupil's visitors read the chronology.")
-    return pupil
-
-
-def pupil_file_get(*, user: User, pk) -> Pupil:
-    """The whole safeguarding file is for the DSLs and the Headteacher (a transfer to a new
-    school, within 5 days)."""
-    return object_for_user(
-        Pupil.objects.select_related("school", "household"), user, pk=pk, perm=READ_RECORDS
-    )
-
-
 def _when(value) -> str:
     return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
 
 
-def chronology(*, pupil: Pupil, kinds: list[str] | None = None) -> list[ChronologyEntry]:
+def chronology(
+    *, pupil: Pupil, scope: PupilFileScope, kinds: list[str] | None = None
+) -> list[ChronologyEntry]:
     """Everything about `pupil` in time order (R-REC-7): visits, contact attempts, the
-    authorisations, the records, concerns and actions. One query per kind, whatever the rows."""
+    authorisations, the records, concerns and actions, cut down to what `scope` reads (R-SEC-1:
+    a visitor, only their visits' part). One query per kind, whatever the rows."""
     wanted = set(kinds or CHRONOLOGY_KINDS) & set(CHRONOLOGY_KINDS)
     entries: list[ChronologyEntry] = []
     builders = {
@@ -307,20 +374,22 @@ def chronology(*, pupil: Pupil, kinds: list[str] | None = None) -> list[Chronolo
     }
     for kind in CHRONOLOGY_KINDS:
         if kind in wanted:
-            entries.extend(builders[kind](pupil))
+            entries.extend(builders[kind](pupil, scope))
     # At the same minute, things happen in the order a visit runs: authorised, then out.
     order = ("contact", "authorisation", "visit", "record", "concern", "action")
     entries.sort(key=lambda entry: (entry.at, order.index(entry.kind)))
     return entries
 
 
-def _visit_entries(pupil: Pupil):
+def _visit_entries(pupil: Pupil, scope: PupilFileScope):
     visits = (
         Visit.objects.filter(pupils=pupil)
         .exclude(status=VisitStatus.DRAFT)
         .select_related("requested_by", "cancelled_by")
         .prefetch_related(Prefetch("visitors", queryset=Visitor.objects.select_related("user")))
     )
+    if not scope.whole:
+        visits = visits.filter(pk__in=scope.visit_ids)
     for visit in visits:
         names = ", ".join(str(v.user) for v in visit.visitors.all() if v.withdrawn_at is None)
         detail = visit.purpose
@@ -335,11 +404,13 @@ def _visit_entries(pupil: Pupil):
         )
 
 
-def _contact_entries(pupil: Pupil):
+def _contact_entries(pupil: Pupil, scope: PupilFileScope):
     # R-REC-7: every contact or attempt with the family, for the pupil or their household.
     contacts = ContactLog.objects.filter(
         Q(pupil=pupil) | Q(pupil__isnull=True, household_id=pupil.household_id)
     ).select_related("recorded_by", "contact_number", "professional")
+    if not scope.whole:
+        contacts = contacts.filter(visit_id__in=scope.visit_ids)
     for contact in contacts:
         whom = (
             str(contact.contact_number)
@@ -357,8 +428,10 @@ def _contact_entries(pupil: Pupil):
         )
 
 
-def _authorisation_entries(pupil: Pupil):
+def _authorisation_entries(pupil: Pupil, scope: PupilFileScope):
     decisions = Authorisation.objects.filter(visit__pupils=pupil).select_related("decided_by")
+    if not scope.whole:
+        decisions = decisions.filter(visit_id__in=scope.visit_ids)
     for decision in decisions:
         yield ChronologyEntry(
             kind="authorisation",
@@ -369,10 +442,12 @@ def _authorisation_entries(pupil: Pupil):
         )
 
 
-def _record_entries(pupil: Pupil):
+def _record_entries(pupil: Pupil, scope: PupilFileScope):
     rows = PupilSeen.objects.filter(
         pupil=pupil, record__status=VisitRecord.Status.SUBMITTED
     ).select_related("record__submitted_by")
+    if not scope.whole:
+        rows = rows.filter(record__visit_id__in=scope.visit_ids)
     for row in rows:
         record = row.record
         seen = "Seen" if row.seen else "Not seen"
@@ -391,12 +466,14 @@ def _record_entries(pupil: Pupil):
         )
 
 
-def _concern_entries(pupil: Pupil):
+def _concern_entries(pupil: Pupil, scope: PupilFileScope):
     concerns = (
         Concern.objects.filter(Q(pupil=pupil) | Q(pupil__isnull=True, visit__pupils=pupil))
         .select_related("raised_by", "acknowledged_by")
         .distinct()
     )
+    if not scope.whole:  # R-SEC-1: never other people's concerns
+        concerns = concerns.filter(visit_id__in=scope.visit_ids, raised_by_id=scope.user_id)
     for concern in concerns:
         seen = (
             f" Acknowledged by {concern.acknowledged_by}, {_when(concern.acknowledged_at)}."
@@ -414,13 +491,15 @@ def _concern_entries(pupil: Pupil):
         )
 
 
-def _action_entries(pupil: Pupil):
+def _action_entries(pupil: Pupil, scope: PupilFileScope):
     actions = (
         Action.objects.filter(Q(pupil=pupil) | Q(pupil__isnull=True, visit__pupils=pupil))
         .select_related("owner", "created_by")
         .prefetch_related(_reassignments())
         .distinct()
     )
+    if not scope.whole:
+        actions = actions.filter(visit_id__in=scope.visit_ids)
     for action in actions:
         yield ChronologyEntry(
             kind="action",

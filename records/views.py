@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.downloads import refuse_cross_site_download, same_site_download
 from audit.services import audit_read, document_download_record
 from schools.models import School
 from schools.selectors import schools_for_user, schools_requiring
@@ -40,6 +41,30 @@ def _download(content: bytes | str, *, filename: str, content_type: str) -> Http
     return response
 
 
+def _part_asked(request) -> int | None:
+    """?part=N of a long document (issue 19: long PDFs come in parts), or None."""
+    value = request.GET.get("part", "")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 4:
+        raise Http404("No such part.")
+    return int(value)
+
+
+def _choose_part(request, *, pupil, title: str, parts: int):
+    """A long document is in parts, each quick to print: the links to every part."""
+    query = request.GET.copy()
+    links = []
+    for number in range(1, parts + 1):
+        query["part"] = str(number)
+        links.append((number, f"{request.path}?{query.urlencode()}"))
+    return render(
+        request,
+        "records/document_parts.html",
+        {"pupil": pupil, "title": title, "parts": parts, "links": links},
+    )
+
+
 # The Home Visit record ------------------------------------------------------------------------
 
 
@@ -49,7 +74,7 @@ def record(request, visit_pk: int):
     """The record of a visit, its concerns and actions (visitors, DSLs and the Headteacher)."""
     visit = selectors.record_visit_get(user=request.user, pk=visit_pk)
     audit_read(actor=request.user, obj=visit, what="record")  # R-SEC-2: reads too
-    context = selectors.record_page(visit=visit)
+    context = selectors.record_page(visit=visit, reader=request.user)
     context["is_visitor"] = selectors.is_active_visitor(request.user, visit)
     context["is_senior"] = request.user.has_perm("schools.view_records", visit.school)
     return render(request, "records/record.html", context)
@@ -302,11 +327,11 @@ def overdue_actions(request):
 @require_GET
 def chronology(request, pk: int):
     """Everything about a pupil in time order, filterable by kind (R-REC-7)."""
-    pupil = selectors.chronology_pupil_get(user=request.user, pk=pk)
+    pupil, scope = selectors.pupil_file_scope_get(user=request.user, pk=pk)  # R-SEC-1
     audit_read(actor=request.user, obj=pupil, what="chronology")  # R-SEC-2: reads too
     form = ChronologyFilterForm(request.GET or None)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
-    entries = selectors.chronology(pupil=pupil, kinds=[kind] if kind else None)
+    entries = selectors.chronology(pupil=pupil, scope=scope, kinds=[kind] if kind else None)
     return render(
         request,
         "records/chronology.html",
@@ -315,7 +340,7 @@ def chronology(request, pk: int):
             "entries": entries,
             "form": form,
             "kind": kind,
-            "is_senior": request.user.has_perm("schools.view_records", pupil.school),
+            "is_senior": scope.whole,
         },
     )
 
@@ -325,6 +350,7 @@ def chronology(request, pk: int):
 
 @login_required
 @require_GET
+@same_site_download("home-visit-form")  # issue 19: another site cannot start it
 def record_pdf(request, visit_pk: int):
     """The Home Visits form of 001, completed (R-REC-1)."""
     visit = selectors.record_visit_get(user=request.user, pk=visit_pk)
@@ -339,6 +365,7 @@ def record_pdf(request, visit_pk: int):
 
 @login_required
 @require_GET
+@same_site_download("risk-assessment")  # issue 19: another site cannot start it
 def assessment_pdf(request, visit_pk: int):
     """The visit's risk assessment: the 001 hazard table or the 000 doorstep form."""
     visit = visit_get(user=request.user, pk=visit_pk)
@@ -358,6 +385,7 @@ def assessment_pdf(request, visit_pk: int):
 
 @login_required
 @require_GET
+@same_site_download("blank-form")  # issue 19: another site cannot start it
 def blank_pdf(request, school_pk: int, form: str):
     """A blank paper copy of a form, for when Homeward cannot be used."""
     school = get_object_or_404(schools_for_user(request.user), pk=school_pk)
@@ -374,34 +402,66 @@ def blank_pdf(request, school_pk: int, form: str):
 
 @login_required
 @require_GET
+@same_site_download("chronology")  # issue 19: another site cannot start it
 def chronology_pdf(request, pk: int):
-    pupil = selectors.chronology_pupil_get(user=request.user, pk=pk)
+    pupil, scope = selectors.pupil_file_scope_get(user=request.user, pk=pk)  # R-SEC-1
     audit_read(actor=request.user, obj=pupil, what="chronology")  # R-SEC-2: reads too
     form = ChronologyFilterForm(request.GET or None)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
-    content = pdf.chronology_pdf(
-        pupil=pupil, printed_by=request.user, kinds=[kind] if kind else None
-    )
+    part = _part_asked(request)
+    try:
+        content, parts = pdf.chronology_pdf(
+            pupil=pupil,
+            scope=scope,
+            printed_by=request.user,
+            kinds=[kind] if kind else None,
+            part=part or 1,
+        )
+    except pdf.NoSuchPart as error:
+        raise Http404(str(error)) from error
+    if parts > 1 and part is None:
+        return _choose_part(request, pupil=pupil, title="Chronology", parts=parts)
     document_download_record(
-        actor=request.user, school=pupil.school, obj=pupil, document="chronology"
+        actor=request.user,
+        school=pupil.school,
+        obj=pupil,
+        document="chronology",
+        details={"part": part or 1, "parts": parts} if parts > 1 else None,
     )
+    suffix = f"-part-{part}-of-{parts}" if parts > 1 else ""
     return _download(
-        content, filename=f"pupil-{pupil.pk}-chronology.pdf", content_type="application/pdf"
+        content,
+        filename=f"pupil-{pupil.pk}-chronology{suffix}.pdf",
+        content_type="application/pdf",
     )
 
 
 @login_required
 @require_GET
+@same_site_download("safeguarding-file")  # issue 19: another site cannot start it
 def pupil_file_pdf(request, pk: int):
     """A pupil's whole safeguarding file, for the transfer to a new school."""
-    pupil = selectors.pupil_file_get(user=request.user, pk=pk)
-    content = pdf.pupil_file_pdf(pupil=pupil, printed_by=request.user)
+    pupil, scope = selectors.pupil_file_scope_get(user=request.user, pk=pk, whole_file=True)
+    part = _part_asked(request)
+    try:
+        content, parts = pdf.pupil_file_pdf(
+            pupil=pupil, scope=scope, printed_by=request.user, part=part or 1
+        )
+    except pdf.NoSuchPart as error:
+        raise Http404(str(error)) from error
+    if parts > 1 and part is None:
+        return _choose_part(request, pupil=pupil, title="Whole safeguarding file", parts=parts)
     document_download_record(
-        actor=request.user, school=pupil.school, obj=pupil, document="safeguarding-file"
+        actor=request.user,
+        school=pupil.school,
+        obj=pupil,
+        document="safeguarding-file",
+        details={"part": part or 1, "parts": parts} if parts > 1 else None,
     )
+    suffix = f"-part-{part}-of-{parts}" if parts > 1 else ""
     return _download(
         content,
-        filename=f"pupil-{pupil.pk}-safeguarding-file.pdf",
+        filename=f"pupil-{pupil.pk}-safeguarding-file{suffix}.pdf",
         content_type="application/pdf",
     )
 
@@ -415,6 +475,8 @@ def export(request):
     """A CSV of visits and their outcomes for a date range (columns in docs/exports.md)."""
     schools = selectors.export_schools(user=request.user)
     form = ExportForm(request.GET or None, schools=schools)
+    if request.GET:
+        refuse_cross_site_download(request, document="visits-csv")  # issue 19
     if request.GET and form.is_valid():
         school: School = form.cleaned_data["school"]
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]

@@ -9,6 +9,7 @@ from django.forms import formset_factory
 from django.forms.models import fields_for_model
 
 from contacts.models import ContactLog
+from core.limits import NOTE_TEXT, NamedLengthLimits
 from schools.models import Household, Professional
 from visits.models import Visit
 
@@ -30,7 +31,7 @@ TEXTAREA = forms.Textarea(attrs={"rows": 3})
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class AssessmentAnswersForm(forms.Form):
+class AssessmentAnswersForm(NamedLengthLimits, forms.Form):
     """The 003 preparation questions (R-RA-4) and, on a doorstep visit, the 000 questions
     (R-RA-5). Every answer is required except the notes on seeing the child."""
 
@@ -62,6 +63,7 @@ class AssessmentAnswersForm(forms.Form):
             field.error_messages["required"] = _required_message(name)
             self.fields[name] = field
         self.doorstep_names = DOORSTEP_FIELDS if visit.is_doorstep else ()
+        self.name_length_limits()  # issue 19: for the fields added above
 
     @property
     def preparation_fields(self):
@@ -89,7 +91,7 @@ LIKELIHOOD_ERROR = (
 )
 
 
-class HazardRowForm(forms.Form):
+class HazardRowForm(NamedLengthLimits, forms.Form):
     """One row of the hazard table (R-RA-2)."""
 
     key = forms.CharField(max_length=40, widget=forms.HiddenInput, initial="new")
@@ -122,6 +124,7 @@ class HazardRowForm(forms.Form):
         },
     )
     other_controls = forms.CharField(
+        max_length=NOTE_TEXT,
         label="Other control measures (write your own)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -251,7 +254,7 @@ def hazard_rows_formset(*, rows: list, data=None) -> BaseHazardRowFormSet:
 # ---------------------------------------------------------------------------------------------
 
 
-class ContactLogForm(forms.Form):
+class ContactLogForm(NamedLengthLimits, forms.Form):
     """One contact or attempt (R-REC-7)."""
 
     counterpart = forms.ChoiceField(
@@ -300,7 +303,7 @@ class ContactLogForm(forms.Form):
         empty_label="The whole household",
         error_messages={"invalid_choice": "That pupil does not live in this household."},
     )
-    notes = forms.CharField(label="Notes", required=False, widget=TEXTAREA)
+    notes = forms.CharField(label="Notes", required=False, widget=TEXTAREA, max_length=NOTE_TEXT)
     visit = forms.ModelChoiceField(
         queryset=None,
         required=False,
@@ -325,7 +328,7 @@ class ContactLogForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(NamedLengthLimits, forms.Form):
     """A sign-off or re-confirmation of the version the user read."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core.limits import LONG_TEXT, NOTE_TEXT
+
 from .catalogue import MEASURES
 
 # The vocabulary lives in .choices (the catalogue uses it too); other apps import it from here.
@@ -56,12 +58,14 @@ class RiskAssessment(models.Model):
         blank=True,
         help_text="Powers of entry: what will you do if refused entry? Is planned or emergency "
         "action by the Police or social care needed? Does another agency need to assist?",
+        max_length=LONG_TEXT,
     )
     expected_present = models.TextField(
         "Who will be present",
         blank=True,
         help_text="Who you expect to be in the home and who you need to see: names and their "
         "relationship to the child.",
+        max_length=LONG_TEXT,
     )
     must_not_be_present = models.TextField(
         "Anyone who must not be there",
@@ -69,6 +73,7 @@ class RiskAssessment(models.Model):
         help_text="Is there anyone who should not be there, or who presents a risk to children, "
         "workers or other adults? Why, and what will you do if they are present? Write 'None "
         "known' if so.",
+        max_length=LONG_TEXT,
     )
     child_seen = models.CharField(
         "Seeing the child", max_length=12, choices=ChildSeen.choices, blank=True
@@ -77,17 +82,20 @@ class RiskAssessment(models.Model):
         "Notes on seeing the child",
         blank=True,
         help_text="Optional: should the child be woken if asleep? Observations needed?",
+        max_length=LONG_TEXT,
     )
     others_attending = models.TextField(
         "Who else should come",
         blank=True,
         help_text="Police, a social worker or another agency? Has it been agreed with them? "
         "Write 'Nobody else' if so.",
+        max_length=LONG_TEXT,
     )
     contingency_plan = models.TextField(
         "Contingency plan",
         blank=True,
         help_text="What you will do if difficulties arise, and each visitor's role.",
+        max_length=LONG_TEXT,
     )
     complete_by = models.DateField(
         "The visit must happen by", null=True, blank=True, help_text="The deadline (003)."
@@ -96,6 +104,7 @@ class RiskAssessment(models.Model):
         "If you do not gain access",
         blank=True,
         help_text="Is a return visit needed, and by when, or what other action?",
+        max_length=LONG_TEXT,
     )
 
     # R-RA-5: the questions of the 000 "Doorstep Risk Assessment during Covid 19" form.
@@ -104,11 +113,14 @@ class RiskAssessment(models.Model):
         blank=True,
         help_text="Background influencing your thinking: history of child abuse, domestic "
         "violence, mental health, suicidal thoughts.",
+        max_length=LONG_TEXT,
     )
     last_contact_on = models.DateField(
         "When did you last have contact with this family?", null=True, blank=True
     )
-    last_contact_details = models.TextField("Details of that contact", blank=True)
+    last_contact_details = models.TextField(
+        "Details of that contact", blank=True, max_length=NOTE_TEXT
+    )
     no_contact_typical = models.CharField(
         "Is failure to make contact typical of this family?",
         max_length=3,
@@ -116,30 +128,36 @@ class RiskAssessment(models.Model):
         blank=True,
     )
     why_escalated = models.TextField(
-        "Why has the lack of contact escalated your concerns?", blank=True
+        "Why has the lack of contact escalated your concerns?", blank=True, max_length=LONG_TEXT
     )
     contact_methods_tried = models.TextField(
         "Every other method you have tried to make contact",
         blank=True,
         help_text="Give specific details. Each call is also logged in the contact log.",
+        max_length=LONG_TEXT,
     )
     professionals_involved = models.TextField(
         "Other professionals involved with the family",
         blank=True,
         help_text="List them. Have you made contact and shared your concerns?",
+        max_length=LONG_TEXT,
     )
     agencies_told = models.TextField(
         "CASS / First Response / MASH and the Police",
         blank=True,
         help_text="Have you shared your concerns with them? What support or advice did they offer?",
+        max_length=LONG_TEXT,
     )
     dsl_and_head_consulted = models.TextField(
         "Have you consulted your Lead DSL and Headteacher?",
         blank=True,
         help_text="Who, when, and what was agreed.",
+        max_length=LONG_TEXT,
     )
     sibling_schools_considered = models.TextField(
-        "Have you considered contacting other schools where there may be siblings?", blank=True
+        "Have you considered contacting other schools where there may be siblings?",
+        blank=True,
+        max_length=LONG_TEXT,
     )
 
     class Meta:
@@ -223,7 +241,7 @@ class HazardRow(models.Model):
     risk_level = models.CharField(max_length=6, choices=RiskLevel.choices)
     # Codes from riskassess.catalogue.CONTROL_MEASURES (001 and 002), checked by the service.
     controls = models.JSONField(default=list, blank=True)
-    other_controls = models.TextField("Other control measures", blank=True)
+    other_controls = models.TextField("Other control measures", blank=True, max_length=NOTE_TEXT)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

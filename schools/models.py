@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.limits import NOTE_TEXT
+
 from .validators import (
     format_uk_phone,
     validate_not_in_future,
@@ -259,7 +261,7 @@ class HouseholdRiskFlag(models.Model):
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="risk_flags")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_TEXT)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -343,7 +345,7 @@ class Pupil(models.Model):
     looked_after = models.BooleanField("LAC", default=False)
     ehcp = models.BooleanField("EHCP", default=False)
     early_help = models.BooleanField("Early Help", default=False)
-    cultural_notes = models.TextField(blank=True)
+    cultural_notes = models.TextField(blank=True, max_length=NOTE_TEXT)
     interpreter_language = models.CharField(max_length=60, blank=True)
     professionals = models.ManyToManyField(Professional, blank=True, related_name="pupils")
     # Set when the pupil leaves (by hand, or by the MIS sync): the child protection file then

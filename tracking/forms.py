@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.limits import NOTE_TEXT, NamedLengthLimits
+
 from .models import CallAttempt, EscalationDecision
 
 LONDON_FORMATS = ("%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M")
@@ -88,7 +90,7 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
-class SignOutForm(forms.Form):
+class SignOutForm(NamedLengthLimits, forms.Form):
     """R-TRK-1: each visitor's mobile, the vehicle, the expected return; R-RA-8 re-confirm."""
 
     expected_return_at = LondonDateTimeField(
@@ -132,7 +134,7 @@ class SignOutForm(forms.Form):
         return {v.user_id: self.cleaned_data.get(f"mobile_{v.user_id}", "") for v in self.visitors}
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(NamedLengthLimits, forms.Form):
     """R-TRK-2: "need more time until 16:40" with a reason."""
 
     new_expected_return_at = LondonTimeField(label="New time back (or phoning in)")
@@ -144,7 +146,7 @@ class ExtendForm(forms.Form):
     )
 
 
-class CallAttemptForm(forms.Form):
+class CallAttemptForm(NamedLengthLimits, forms.Form):
     """R-ESC-2: the number called, the time and the outcome."""
 
     number = forms.ChoiceField(label="Number called")
@@ -189,13 +191,15 @@ class CallAttemptForm(forms.Form):
         return value or now
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(NamedLengthLimits, forms.Form):
     """R-ESC-4: the manager's decision and, when known, the outcome that resolves the case."""
 
     action = forms.ChoiceField(
         choices=EscalationDecision.Action.choices, widget=forms.RadioSelect, label="What you did"
     )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=NOTE_TEXT
+    )
     outcome = forms.ChoiceField(
         choices=[
             ("", "Not resolved yet — keep the case open"),

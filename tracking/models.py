@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core.limits import MESSAGE_TEXT, NOTE_TEXT
+
 
 class SignOut(models.Model):
     """Visitors out on a visit: one per visit, from sign-out until they are back (R-TRK-1)."""
@@ -319,8 +321,8 @@ class Notification(models.Model):
     recipient_label = models.CharField(max_length=150, help_text="Who, in words: Max (manager).")
     address = models.CharField(max_length=254, help_text="Email address or E.164 mobile.")
     subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
-    html_body = models.TextField(blank=True)
+    body = models.TextField(max_length=MESSAGE_TEXT)
+    html_body = models.TextField(blank=True, max_length=MESSAGE_TEXT)
     # Office and visitor prompts are not needed once the visitors are back; manager and help
     # alerts always go.
     supersedable = models.BooleanField(default=False)
@@ -429,7 +431,7 @@ class EscalationDecision(models.Model):
 
     signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="decisions")
     action = models.CharField(max_length=20, choices=Action.choices)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTE_TEXT)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.downloads import same_site_download
 from riskassess.gates import assessment_currency
 
 from . import checkins, common, outbox, selectors, signouts
@@ -324,16 +325,24 @@ def emergency(request, pk: int):
 
 @login_required
 @require_GET
+@same_site_download("police-briefing")  # issue 19: another site cannot start it
 def briefing_pdf(request, pk: int):
     """The printable Police briefing; printing it is audited (R-SEC-3)."""
     from weasyprint import CSS, HTML
+
+    from core.pdf_fetcher import static_only_url_fetcher
 
     signout = selectors.signout_emergency_get(user=request.user, pk=pk)
     html = render_to_string(
         "tracking/pdf/briefing.html", _emergency_context(request, signout), request=request
     )
-    stylesheet = CSS(filename=str(settings.BASE_DIR / "static" / "css" / "briefing.css"))
-    pdf = HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[stylesheet])
+    fetcher = static_only_url_fetcher()  # issue 19: Homeward's own static files, nothing else
+    stylesheet = CSS(
+        filename=str(settings.BASE_DIR / "static" / "css" / "briefing.css"), url_fetcher=fetcher
+    )
+    pdf = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher).write_pdf(
+        stylesheets=[stylesheet]
+    )
     signouts.briefing_printed_audit(actor=request.user, signout=signout)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="briefing-visit-{signout.visit_id}.pdf"'

@@ -9,6 +9,7 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 
+from core.limits import LONG_TEXT, NOTE_TEXT, NamedLengthLimits
 from schools.models import Pupil, Role, User
 
 from .models import Kind, ParentsTold, Reason, Visit, Visitor
@@ -33,7 +34,7 @@ class SiblingsField(forms.ModelMultipleChoiceField):
         return f"{pupil.full_name} ({pupil.get_year_group_display()})"
 
 
-class VisitRequestForm(forms.Form):
+class VisitRequestForm(NamedLengthLimits, forms.Form):
     request_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
     pupil = PupilChoiceField(
         queryset=Pupil.objects.none(), help_text="The household's address fills in from here."
@@ -50,12 +51,16 @@ class VisitRequestForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "Choose a reason"), *Reason.choices])
     reason_other = forms.CharField(required=False, max_length=200, label="If other, what")
     purpose = forms.CharField(
+        max_length=LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Purpose of the visit",
         help_text="Why visit? Make sure a home visit is really necessary.",
     )
     outcome_wanted = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Outcome wanted"
+        max_length=LONG_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Outcome wanted",
     )
     who_must_be_seen = forms.CharField(
         required=False, max_length=200, help_text="e.g. the child and one parent or carer"
@@ -97,6 +102,7 @@ class VisitRequestForm(forms.Form):
     interpreter_needed = forms.BooleanField(required=False)
     interpreter_language = forms.CharField(required=False, max_length=60)
     cultural_notes = forms.CharField(
+        max_length=NOTE_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         help_text="e.g. remove shoes, dress, language.",
@@ -305,7 +311,7 @@ class VisitRequestForm(forms.Form):
         return initial
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(NamedLengthLimits, forms.Form):
     AUTHORISE, CHANGES, REFUSE = "authorise", "changes", "refuse"
     decision = forms.ChoiceField(
         choices=[
@@ -316,11 +322,13 @@ class DecisionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     conditions = forms.CharField(
+        max_length=NOTE_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Conditions (optional, when authorising)",
     )
     reason = forms.CharField(
+        max_length=NOTE_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="What to change, or why it is refused",
@@ -336,7 +344,9 @@ class DecisionForm(forms.Form):
         return cleaned
 
 
-class CancelForm(forms.Form):
+class CancelForm(NamedLengthLimits, forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Why is the visit cancelled?"
+        max_length=NOTE_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why is the visit cancelled?",
     )

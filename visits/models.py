@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core.limits import LONG_TEXT, NOTE_TEXT
+
 
 class Status(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -80,8 +82,10 @@ class Visit(models.Model):
     # R-REQ-1: what the visit is for.
     reason = models.CharField(max_length=24, choices=Reason.choices)
     reason_other = models.CharField("Other reason", max_length=200, blank=True)
-    purpose = models.TextField(help_text="Why visit? What the visit is for (003).")
-    outcome_wanted = models.TextField(blank=True)
+    purpose = models.TextField(
+        help_text="Why visit? What the visit is for (003).", max_length=LONG_TEXT
+    )
+    outcome_wanted = models.TextField(blank=True, max_length=LONG_TEXT)
     who_must_be_seen = models.CharField(max_length=200, blank=True)
     announced = models.BooleanField(default=True)
     parents_told_how = models.CharField(
@@ -99,7 +103,7 @@ class Visit(models.Model):
     vehicle = models.CharField(max_length=120, blank=True, help_text="Make, colour, registration.")
     interpreter_needed = models.BooleanField(default=False)
     interpreter_language = models.CharField(max_length=60, blank=True)
-    cultural_notes = models.TextField(blank=True)
+    cultural_notes = models.TextField(blank=True, max_length=NOTE_TEXT)
 
     # R-REQ-4: out of hours needs a named out-of-hours manager.
     out_of_hours = models.BooleanField(default=False)
@@ -140,7 +144,7 @@ class Visit(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.TextField(blank=True)
+    cancel_reason = models.TextField(blank=True, max_length=NOTE_TEXT)
 
     class Meta:
         ordering = ["planned_start"]
@@ -219,8 +223,8 @@ class Authorisation(models.Model):
     )
     decided_at = models.DateTimeField()
     decision = models.CharField(max_length=20, choices=Decision.choices)
-    conditions = models.TextField(blank=True)
-    reason = models.TextField(blank=True)
+    conditions = models.TextField(blank=True, max_length=NOTE_TEXT)
+    reason = models.TextField(blank=True, max_length=NOTE_TEXT)
 
     class Meta:
         ordering = ["decided_at"]

@@ -309,3 +309,17 @@ def test_a_closed_visit_refuses_more_actions_politely(clock, signout, olive, sig
     client.post(reverse("tracking:returned", args=[signout.pk]))
     response = client.post(reverse("tracking:going_home", args=[signout.pk]), follow=True)
     assert "Tracking of this visit is closed" in response.content.decode()
+
+
+def test_the_police_briefing_cannot_be_started_from_another_site(
+    clock, signout, scan, max, signed_in
+):
+    # Issue 19: a cross-site link cannot print it (and fill the audit trail); 403, audited.
+    clock.move_to(R + 31 * minute)
+    scan()
+    client = signed_in(max)
+    url = reverse("tracking:briefing_pdf", args=[signout.pk])
+    assert client.get(url, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert not AuditEvent.objects.filter(event_type="signout.briefing_printed").exists()
+    assert AuditEvent.objects.filter(event_type="document.refused_cross_site").count() == 1
+    assert client.get(url, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
