@@ -283,7 +283,7 @@ AXES_USERNAME_CALLABLE = "config.lockout.username_of_attempt"
 AXES_SENSITIVE_PARAMETERS = ["auth-password", "password", "token-otp_token", "backup-otp_token"]
 # Behind a TLS proxy (BEHIND_TLS_PROXY) the address is the one the proxy saw, PROXY_COUNT
 # entries from the right of X-Forwarded-For; otherwise REMOTE_ADDR.
-AXES_CLIENT_IP_CALLABLE = "config.lockout.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
 PROXY_COUNT = env.int("PROXY_COUNT", default=1)
 
 # Content Security Policy (django-csp): nothing inline, nothing from another origin. htmx is
