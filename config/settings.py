@@ -182,6 +182,9 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECOND
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
+# Health checks and metrics answer on plain HTTP too: load balancers and Prometheus probe nodes
+# directly, inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -318,6 +321,8 @@ if not 0 < ESCALATION_MINUTE_SECONDS <= 60:
     raise environ.ImproperlyConfigured("ESCALATION_MINUTE_SECONDS must be between 0 and 60.")
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=60)
 NOTIFICATION_IN_DOUBT_AFTER_SECONDS = env.int("NOTIFICATION_IN_DOUBT_AFTER_SECONDS", default=120)
+# /readyz reports the outbox backed up when a message has waited, or been in doubt, this long.
+READYZ_OUTBOX_MINUTES = env.int("READYZ_OUTBOX_MINUTES", default=5)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 CHECKIN_LINK_MINUTES = env.int("CHECKIN_LINK_MINUTES", default=60)
 # SMS providers (tracking/sms.py): Twilio, or GOV.UK Notify with a template whose text is ((body)).
