@@ -57,6 +57,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id every log line carries, and the request's time and view for /metrics.
+    "config.logs.RequestIdMiddleware",
+    "config.monitoring.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -250,11 +253,19 @@ CELERY_BEAT_SCHEDULE["record-reminders"] = {
     "options": {"expires": RECORD_REMINDER_SCAN_SECONDS},
 }
 
+# LOG_FORMAT=json: one JSON object per line with the request id, user id and school id
+# (config/logs.py); the default in production. "plain" is for a person reading a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in ("json", "plain"):
+    raise environ.ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -306,7 +317,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # sign-in successes are in axes' AccessLog
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+# One line per request (view name, status, time; never the path) where the logs are JSON.
+LOGGING["loggers"]["homeward.request"] = {
+    "level": "INFO" if LOG_FORMAT == "json" else "WARNING"
+}  # sign-in successes are in axes' AccessLog
 
 # Retention (IRMS toolkit; `manage.py retention_review` lists, never deletes). Child protection
 # records: date of birth + 25 years (fixed). Tracking data about staff: this many days.
@@ -321,6 +336,12 @@ if not 0 < ESCALATION_MINUTE_SECONDS <= 60:
     raise environ.ImproperlyConfigured("ESCALATION_MINUTE_SECONDS must be between 0 and 60.")
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=60)
 NOTIFICATION_IN_DOUBT_AFTER_SECONDS = env.int("NOTIFICATION_IN_DOUBT_AFTER_SECONDS", default=120)
+# Prometheus /metrics (config/monitoring.py; docs/operations.md): a bearer token, or the
+# networks Prometheus scrapes from (e.g. 10.0.0.0/8). Neither set: /metrics answers nobody.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# Lateness histograms cover the steps and messages of this many recent minutes.
+METRICS_WINDOW_MINUTES = env.int("METRICS_WINDOW_MINUTES", default=15)
 # /readyz reports the outbox backed up when a message has waited, or been in doubt, this long.
 READYZ_OUTBOX_MINUTES = env.int("READYZ_OUTBOX_MINUTES", default=5)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from schools.views import home
 
-from . import health, signin
+from . import health, monitoring, signin
 
 auth_patterns = [
     # Username and password, then the authenticator app's code (issue #7).
@@ -66,6 +66,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", monitoring.metrics, name="metrics"),
 ]
 
 handler400 = "config.views.bad_request"

@@ -30,6 +30,8 @@ PUBLIC = {
     "school",
     "readyz": "monitoring's readiness check: per-check ok or a one-word problem, no host names, "
     "no counts (tests/test_health.py)",
+    "metrics": "Prometheus: answers only METRICS_TOKEN or METRICS_ALLOWED_NETWORKS, else 404 "
+    "(tests/ops/test_metrics.py)",
     "admin_login": "sends the admin's own sign-in to Homeward's two-factor sign-in",
     "visits:calendar_feed": "calendar apps cannot sign in: the secret, revocable token is the key",
     "tracking:checkin": "an overdue visitor's check-in link from an SMS: its signed, one-hour, "
