@@ -358,3 +358,14 @@ NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.
 # The bearer token GOV.UK Notify sends with its delivery receipts and received texts (set it in
 # the Notify service's callback settings).
 NOTIFY_CALLBACK_BEARER_TOKEN = env.str("NOTIFY_CALLBACK_BEARER_TOKEN", default="")
+
+# Optional error reporting (config/sentry.py; docs/operations.md): off unless SENTRY_DSN is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production" if PRODUCTION else "dev"),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )
