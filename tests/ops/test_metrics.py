@@ -114,3 +114,22 @@ def test_metrics_answer_an_allowed_network_behind_the_load_balancer(client, db, 
     # writes an allowed address into the header itself.
     outside = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "10.20.1.5, 198.51.100.7"}
     assert client.get("/metrics", **outside).status_code == 404
+
+
+def test_the_alert_rules_in_the_operations_guide_name_metrics_the_scrape_has(
+    clock, signout, scan, client
+):
+    from pathlib import Path
+
+    scan()
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    rules = guide.split("```yaml", 1)[1].split("```", 1)[0]
+    named = set(re.findall(r"\b(homeward_[a-z_]+)", rules))
+    assert {
+        "homeward_escalation_heartbeat_age_seconds",
+        "homeward_messages",
+        "homeward_escalation_step_lateness_seconds_bucket",
+    } <= named
+    text = scrape(client)
+    for metric in named:
+        assert re.search(rf"^{metric}[{{ ]", text, flags=re.MULTILINE), metric
