@@ -15,7 +15,9 @@ import re
 import time
 import uuid
 
-_context: contextvars.ContextVar[dict] = contextvars.ContextVar("homeward_log_context", default={})
+_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "homeward_log_context", default=None
+)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _SCHOOL_SESSION_KEY = "_log_school_id"
 request_logger = logging.getLogger("homeward.request")
@@ -23,7 +25,7 @@ request_logger = logging.getLogger("homeward.request")
 
 def log_context() -> dict:
     """The ids of the request this thread is serving (empty outside a request)."""
-    return dict(_context.get())
+    return dict(_context.get() or {})
 
 
 class RequestIdMiddleware:
@@ -56,7 +58,7 @@ class RequestIdMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            context = {**_context.get(), "user_id": user.pk}
+            context = {**(_context.get() or {}), "user_id": user.pk}
             school_id = _school_of(request, user)
             if school_id is not None:
                 context["school_id"] = school_id
@@ -94,7 +96,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            **_context.get(),
+            **(_context.get() or {}),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_") and key not in event:

@@ -1,8 +1,8 @@
 """Optional error reporting to Sentry (SENTRY_DSN; off when it is empty). Sentry is another
 organisation's server: only what is needed to find a bug leaves Homeward. scrub() runs on every
 event before it is sent and removes request bodies, cookies, headers that carry credentials,
-paths and query strings (a check-in link's token), user names and email addresses (the user id stays),
-every frame's local variables and the values in breadcrumbs' data. Celery beat's schedule is
+paths and query strings (a check-in link's token), user names and email addresses (the user id
+stays), every frame's local variables and the values in breadcrumbs' data. Celery beat's schedule is
 reported as Sentry cron monitors (monitor_beat_tasks), so a beat that stops is noticed."""
 
 from urllib.parse import urlsplit

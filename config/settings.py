@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import schedule
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -216,6 +217,12 @@ if CELERY_BROKER_URL == "filesystem://":
     }
 # One queue name per deployment (and per test, so parallel test runs never share one).
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="homeward")
+# The escalation scan has a queue of its own, consumed by a dedicated worker (Procfile.dev,
+# deploy/homeward-scan.service), so a queue of sends, a slow SMS provider or a dead worker never
+# delays a ladder step. A worker started without -Q consumes both queues (development, tests).
+CELERY_SCAN_QUEUE = env.str("CELERY_SCAN_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}-scan")
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_SCAN_QUEUE))
+CELERY_TASK_ROUTES = {"tracking.tasks.escalation_scan": {"queue": CELERY_SCAN_QUEUE}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -241,7 +248,7 @@ CELERY_BEAT_SCHEDULE = {
     "escalation-scan": {
         "task": "tracking.tasks.escalation_scan",
         "schedule": schedule(timedelta(seconds=ESCALATION_SCAN_SECONDS)),
-        "options": {"expires": ESCALATION_SCAN_SECONDS},
+        "options": {"expires": ESCALATION_SCAN_SECONDS, "queue": CELERY_SCAN_QUEUE},
     },
 }
 # R-REC-3: the visitors are emailed this many hours before their record falls due, once.
@@ -334,7 +341,11 @@ LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}
 ESCALATION_MINUTE_SECONDS = env.float("ESCALATION_MINUTE_SECONDS", default=60.0)
 if not 0 < ESCALATION_MINUTE_SECONDS <= 60:
     raise environ.ImproperlyConfigured("ESCALATION_MINUTE_SECONDS must be between 0 and 60.")
-NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=60)
+# A message still waiting this long after it was handed to the workers is handed over again: a
+# lost broker message, or one a killed worker had taken but not started. 10 s + one scan interval
+# (5 s) gets a manager's or monitor's alert back within 15 s; sending claims the row first, so a
+# message handed over twice is still sent once.
+NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=10)
 NOTIFICATION_IN_DOUBT_AFTER_SECONDS = env.int("NOTIFICATION_IN_DOUBT_AFTER_SECONDS", default=120)
 # Prometheus /metrics (config/monitoring.py; docs/operations.md): a bearer token, or the
 # networks Prometheus scrapes from (e.g. 10.0.0.0/8). Neither set: /metrics answers nobody.
