@@ -7,6 +7,9 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 # Debian packages WeasyPrint needs (Pango) and the fonts the PDFs are set in.
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-dejavu-core
+# Operations (issue #18): the load balancer and the unit checker of deploy/, the private
+# PostgreSQL and Redis of `make cluster-test`, a throw-away certificate.
+DEBIAN_PACKAGES += haproxy systemd openssl redis-server
 PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
 REDIS ?= redis://127.0.0.1:6379/0
 
