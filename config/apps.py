@@ -5,7 +5,8 @@ from django.contrib.auth.signals import user_logged_in
 
 
 class HomewardConfig(AppConfig):
-    """Project-wide wiring that belongs to no app: the sign-in stamp of the session limit."""
+    """Project-wide wiring that belongs to no app: the sign-in stamp of the session limit, and
+    the school id the log lines carry."""
 
     name = "config"
     label = "homeward_config"
@@ -14,7 +15,10 @@ class HomewardConfig(AppConfig):
     def ready(self):
         from . import checks  # noqa: F401  (registers the security system checks)
 
+        from .logs import remember_school
+
         user_logged_in.connect(stamp_sign_in, dispatch_uid="homeward_stamp_sign_in")
+        user_logged_in.connect(remember_school, dispatch_uid="homeward_remember_school")
 
 
 def stamp_sign_in(sender, request, user, **kwargs):

@@ -19,7 +19,7 @@ _context: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "homeward_log_context", default=None
 )
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_SCHOOL_SESSION_KEY = "_log_school_id"
+SCHOOL_SESSION_KEY = "_log_school_id"
 request_logger = logging.getLogger("homeward.request")
 
 
@@ -67,18 +67,20 @@ class RequestIdMiddleware:
 
 
 def _school_of(request, user) -> int | None:
-    """The school of a user who works at exactly one (remembered in the session: one query per
-    sign-in, not per request). A trust-wide user has none here."""
+    """The school of a user who works at exactly one, noted in the session at sign-in
+    (remember_school): no query per request. A trust-wide user has none here."""
     session = getattr(request, "session", None)
-    if session is not None and _SCHOOL_SESSION_KEY in session:
-        return session[_SCHOOL_SESSION_KEY]
+    return session.get(SCHOOL_SESSION_KEY) if session is not None else None
+
+
+def remember_school(sender, request, user, **kwargs):
+    """At sign-in (user_logged_in): the one school the user works at, for the log lines."""
+    if request is None or not hasattr(request, "session"):
+        return
     from schools.selectors import schools_for_user
 
     ids = list(schools_for_user(user).values_list("pk", flat=True)[:2])
-    school_id = ids[0] if len(ids) == 1 else None
-    if session is not None:
-        session[_SCHOOL_SESSION_KEY] = school_id
-    return school_id
+    request.session[SCHOOL_SESSION_KEY] = ids[0] if len(ids) == 1 else None
 
 
 # The attributes every LogRecord has; anything else was passed with `extra=` and is kept.
