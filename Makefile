@@ -14,7 +14,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
 REDIS ?= redis://127.0.0.1:6379/0
 
 .PHONY: run test test-postgres lint format check system-deps venv migrate seed deploy-check bench e2e clean
-.PHONY: backup restore
+.PHONY: backup restore cluster-test
 
 run: venv system-deps migrate ## Set up, load demo data and serve web + worker + beat on :8000
 	$(PY) manage.py seed_demo
@@ -70,6 +70,9 @@ system-deps: ## Install WeasyPrint's Debian packages and fonts if any is missing
 
 bench: venv system-deps ## Run every benchmark in bench/ and rewrite bench/RESULTS.md
 	$(PY) bench/run.py
+
+cluster-test: venv system-deps ## Two web nodes behind HAProxy, two workers, two beats, private PostgreSQL and Redis, under faults
+	$(PY) scripts/cluster_test.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

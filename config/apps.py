@@ -14,7 +14,6 @@ class HomewardConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the security system checks)
-
         from .logs import remember_school
 
         user_logged_in.connect(stamp_sign_in, dispatch_uid="homeward_stamp_sign_in")
