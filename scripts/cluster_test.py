@@ -452,6 +452,8 @@ class Load:
 
 def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one scenario, read top to bottom
     started = time.monotonic()
+    # Stopped by `timeout`, CI or Ctrl-C: still stop every process and server it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cluster = Cluster()
     os.environ["BENCH_DATABASE_URL"] = cluster.database_url
     os.environ["BENCH_REDIS_URL"] = cluster.redis_url
