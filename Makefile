@@ -7,12 +7,15 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 # Debian packages WeasyPrint needs (Pango) and the fonts the PDFs are set in.
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-dejavu-core
+# Operations (issue #18): the load balancer and the unit checker of deploy/, the private
+# PostgreSQL and Redis of `make cluster-test`, a throw-away certificate.
+DEBIAN_PACKAGES += haproxy systemd openssl redis-server
 PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
 ENV_FILE ?=
 REDIS ?= redis://127.0.0.1:6379/0
 
 .PHONY: run test test-clock test-postgres lint format check system-deps venv migrate seed deploy-check bench e2e clean
-.PHONY: backup restore
+.PHONY: backup restore cluster-test
 
 run: venv system-deps migrate ## Set up, load demo data and serve web + worker + beat on :8000
 	HOMEWARD_DEV=true $(PY) manage.py seed_demo
@@ -82,6 +85,9 @@ system-deps: ## Install WeasyPrint's Debian packages and fonts if any is missing
 
 bench: venv system-deps ## Run every benchmark in bench/ and rewrite bench/RESULTS.md
 	HOMEWARD_DEV=true $(PY) bench/run.py
+
+cluster-test: venv system-deps ## Two web nodes behind HAProxy, two workers, two beats, private PostgreSQL and Redis, under faults
+	$(PY) scripts/cluster_test.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

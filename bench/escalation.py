@@ -198,6 +198,17 @@ def lateness_run(beat_seconds: int) -> dict:
         log=f"worker-{beat_seconds}.log",
         **env,
     )
+    # The scan on its own queue and worker (as deployed: deploy/homeward-scan.service).
+    scanner = celery(
+        "worker",
+        "--pool=solo",
+        "-n",
+        f"scan-{queue}@%h",
+        "-Q",
+        f"{queue}-scan",
+        log=f"scan-{beat_seconds}.log",
+        **env,
+    )
     beat = celery("beat", "-s", str(schedule), log=f"beat-{beat_seconds}.log", **env)
     try:
         first_return = timezone.now() + datetime.timedelta(seconds=20)
@@ -250,6 +261,7 @@ def lateness_run(beat_seconds: int) -> dict:
         }
     finally:
         stop(beat)
+        stop(scanner)
         stop(worker)
         _queue_drop(queue)
 
@@ -354,7 +366,8 @@ def report(runs: list[dict], idle: dict, took: float) -> str:
     lines = [
         "## Escalation ladder (bench/escalation.py)",
         "",
-        f"A real Celery worker (prefork, concurrency 2) and beat on Redis and PostgreSQL; the "
+        f"A real Celery worker (prefork, concurrency 2) for the sends, a scan worker (solo) on "
+        f"the scan's own queue, and beat, on Redis and PostgreSQL; the "
         f"school's minutes compressed to seconds (overdue at R+15 s, retries at R+20 s and "
         f"R+25 s, the manager at R+30 s); {SIGNOUTS} sign-outs through `signout_create`, their "
         f"expected returns spread over {SPREAD_SECONDS} s; SMS and email to in-process backends "

@@ -6,7 +6,8 @@ from django.db.models.signals import pre_save
 
 
 class HomewardConfig(AppConfig):
-    """Project-wide wiring that belongs to no app: the sign-in stamp of the session limit."""
+    """Project-wide wiring that belongs to no app: the sign-in stamp of the session limit, and
+    the school id the log lines carry."""
 
     name = "config"
     label = "homeward_config"
@@ -18,12 +19,14 @@ class HomewardConfig(AppConfig):
         from schools.admin import restrict_to_superusers
 
         from . import checks  # noqa: F401  (registers the security system checks)
+        from .logs import remember_school
 
         # The admin modules are loaded (django.contrib.admin is the first app): every admin page
         # not scoped to a school administrator's schools opens for superusers only (issue 19).
         restrict_to_superusers(admin.site)
 
         user_logged_in.connect(stamp_sign_in, dispatch_uid="homeward_stamp_sign_in")
+        user_logged_in.connect(remember_school, dispatch_uid="homeward_remember_school")
         pre_save.connect(refuse_overlong_text, dispatch_uid="homeward_refuse_overlong_text")
 
         from django.db.models.signals import post_delete

@@ -20,21 +20,6 @@ def username_of_attempt(request, credentials) -> str | None:
     return data.get("auth-username") or data.get("username")
 
 
-def client_address(request) -> str | None:
-    """The address a sign-in came from. Behind our own TLS proxy, the last PROXY_COUNT
-    proxies each appended the address they saw to X-Forwarded-For: the client is the entry they
-    added, not the left-most one (which the client itself can write anything into)."""
-    remote = request.META.get("REMOTE_ADDR")
-    if not settings.SECURE_PROXY_SSL_HEADER:
-        return remote
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [a for a in forwarded if a]
-    count = settings.PROXY_COUNT
-    if count < 1 or len(forwarded) < count:
-        return remote
-    return forwarded[-count]
-
-
 class HomewardAxesHandler(AxesDatabaseHandler):
     """Axes compares one number with AXES_FAILURE_LIMIT. With AXES_LOCKOUT_PARAMETERS
     ["username", "ip_address"] it gets one queryset per parameter, in that order; the address's

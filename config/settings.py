@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import schedule
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -72,6 +73,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id every log line carries, and the request's time and view for /metrics.
+    "config.logs.RequestIdMiddleware",
+    "config.monitoring.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -114,6 +118,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# A kept connection is checked before a request reuses it: after PostgreSQL restarts, each web
+# thread would otherwise answer one request with an error (make cluster-test).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A web server, a worker and beat share the file: wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -197,6 +204,9 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECOND
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
+# Health checks and metrics answer on plain HTTP too: load balancers and Prometheus probe nodes
+# directly, inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -225,6 +235,12 @@ if CELERY_BROKER_URL == "filesystem://":
     }
 # One queue name per deployment (and per test, so parallel test runs never share one).
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="homeward")
+# The escalation scan has a queue of its own, consumed by a dedicated worker (Procfile.dev,
+# deploy/homeward-scan.service), so a queue of sends, a slow SMS provider or a dead worker never
+# delays a ladder step. A worker started without -Q consumes both queues (development, tests).
+CELERY_SCAN_QUEUE = env.str("CELERY_SCAN_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}-scan")
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_SCAN_QUEUE))
+CELERY_TASK_ROUTES = {"tracking.tasks.escalation_scan": {"queue": CELERY_SCAN_QUEUE}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -250,7 +266,7 @@ CELERY_BEAT_SCHEDULE = {
     "escalation-scan": {
         "task": "tracking.tasks.escalation_scan",
         "schedule": schedule(timedelta(seconds=ESCALATION_SCAN_SECONDS)),
-        "options": {"expires": ESCALATION_SCAN_SECONDS},
+        "options": {"expires": ESCALATION_SCAN_SECONDS, "queue": CELERY_SCAN_QUEUE},
     },
 }
 # R-REC-3: the visitors are emailed this many hours before their record falls due, once.
@@ -262,11 +278,19 @@ CELERY_BEAT_SCHEDULE["record-reminders"] = {
     "options": {"expires": RECORD_REMINDER_SCAN_SECONDS},
 }
 
+# LOG_FORMAT=json: one JSON object per line with the request id, user id and school id
+# (config/logs.py); the default in production. "plain" is for a person reading a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in ("json", "plain"):
+    raise environ.ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -300,7 +324,7 @@ AXES_USERNAME_CALLABLE = "config.lockout.username_of_attempt"
 AXES_SENSITIVE_PARAMETERS = ["auth-password", "password", "token-otp_token", "backup-otp_token"]
 # Behind a TLS proxy (BEHIND_TLS_PROXY) the address is the one the proxy saw, PROXY_COUNT
 # entries from the right of X-Forwarded-For; otherwise REMOTE_ADDR.
-AXES_CLIENT_IP_CALLABLE = "config.lockout.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
 PROXY_COUNT = env.int("PROXY_COUNT", default=1)
 
 # Content Security Policy (django-csp): nothing inline, nothing from another origin. htmx is
@@ -320,7 +344,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # sign-in successes are in axes' AccessLog
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+# One line per request (view name, status, time; never the path) where the logs are JSON.
+LOGGING["loggers"]["homeward.request"] = {
+    "level": "INFO" if LOG_FORMAT == "json" else "WARNING"
+}  # sign-in successes are in axes' AccessLog
 
 # Retention (IRMS toolkit; `manage.py retention_review` lists, never deletes). Child protection
 # records: date of birth + 25 years (fixed). Tracking data about staff: this many days.
@@ -336,8 +364,20 @@ LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}
 ESCALATION_MINUTE_SECONDS = env.float("ESCALATION_MINUTE_SECONDS", default=60.0)
 if not 0 < ESCALATION_MINUTE_SECONDS <= 60:
     raise environ.ImproperlyConfigured("ESCALATION_MINUTE_SECONDS must be between 0 and 60.")
-NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=60)
+# A message still waiting this long after it was handed to the workers is handed over again: a
+# lost broker message, or one a killed worker had taken but not started. 10 s + one scan interval
+# (5 s) gets a manager's or monitor's alert back within 15 s; sending claims the row first, so a
+# message handed over twice is still sent once.
+NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=10)
 NOTIFICATION_IN_DOUBT_AFTER_SECONDS = env.int("NOTIFICATION_IN_DOUBT_AFTER_SECONDS", default=120)
+# Prometheus /metrics (config/monitoring.py; docs/operations.md): a bearer token, or the
+# networks Prometheus scrapes from (e.g. 10.0.0.0/8). Neither set: /metrics answers nobody.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# Lateness histograms cover the steps and messages of this many recent minutes.
+METRICS_WINDOW_MINUTES = env.int("METRICS_WINDOW_MINUTES", default=15)
+# /readyz reports the outbox backed up when a message has waited, or been in doubt, this long.
+READYZ_OUTBOX_MINUTES = env.int("READYZ_OUTBOX_MINUTES", default=5)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 CHECKIN_LINK_MINUTES = env.int("CHECKIN_LINK_MINUTES", default=60)
 # SMS providers (tracking/sms.py): Twilio, or GOV.UK Notify with a template whose text is ((body)).
@@ -352,3 +392,14 @@ NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.
 # The bearer token GOV.UK Notify sends with its delivery receipts and received texts (set it in
 # the Notify service's callback settings).
 NOTIFY_CALLBACK_BEARER_TOKEN = env.str("NOTIFY_CALLBACK_BEARER_TOKEN", default="")
+
+# Optional error reporting (config/sentry.py; docs/operations.md): off unless SENTRY_DSN is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production" if PRODUCTION else "dev"),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from schools.views import home
 
-from . import signin, views
+from . import health, monitoring, signin
 
 auth_patterns = [
     # Username and password, then the authenticator app's code (issue #7).
@@ -60,7 +60,9 @@ urlpatterns = [
     path("risk/", include("riskassess.urls")),
     path("records/", include("records.urls")),
     path("admin/", admin.site.urls),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", monitoring.metrics, name="metrics"),
 ]
 
 handler400 = "config.views.bad_request"

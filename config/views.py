@@ -1,20 +1,7 @@
-"""Calm error pages (no stack trace ever reaches a user) and the health check."""
+"""Calm error pages: no stack trace ever reaches a user. Health checks: config/health.py."""
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.db import connection
-from django.http import JsonResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
-
-
-@never_cache
-@require_GET
-def healthz(request):
-    """For a load balancer: 200 when the database answers. Says nothing about any school."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 def bad_request(request, exception=None):

@@ -38,3 +38,22 @@ def test_the_board_shows_a_red_banner_when_escalation_has_not_run(signed_in, oli
 
     response = signed_in(olive).get(reverse("tracking:board"))
     assert "Automatic escalation is not running" in response.content.decode()
+
+
+def test_the_escalation_scan_has_a_queue_of_its_own_so_sends_never_delay_it(settings):
+    """Issue #18 item 5: beat's scan goes to CELERY_SCAN_QUEUE, consumed by a dedicated worker
+    (deploy/homeward-scan.service); the sends stay on the default queue."""
+    from config.celery_app import app
+
+    route = app.amqp.router.route({}, "tracking.tasks.escalation_scan")
+    assert route["queue"].name == settings.CELERY_SCAN_QUEUE
+    assert f"{settings.CELERY_TASK_DEFAULT_QUEUE}-scan" == settings.CELERY_SCAN_QUEUE
+    send = app.amqp.router.route({}, "tracking.tasks.notification_send")
+    assert send["queue"].name == settings.CELERY_TASK_DEFAULT_QUEUE
+    beat = settings.CELERY_BEAT_SCHEDULE["escalation-scan"]["options"]
+    assert beat["queue"] == settings.CELERY_SCAN_QUEUE
+    # A worker started without -Q (development) consumes both.
+    assert {q.name for q in app.conf.task_queues} == {
+        settings.CELERY_TASK_DEFAULT_QUEUE,
+        settings.CELERY_SCAN_QUEUE,
+    }

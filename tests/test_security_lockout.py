@@ -116,7 +116,7 @@ def test_a_signed_in_user_is_not_counted_as_a_failure(signed_in, sam):
 
 
 def test_behind_the_tls_proxy_the_address_is_the_one_the_proxy_saw(rf, settings):
-    from config.lockout import client_address
+    from core.client import client_address
 
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     settings.PROXY_COUNT = 1

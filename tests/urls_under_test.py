@@ -26,13 +26,22 @@ PUBLIC = {
     "password_reset_done": "the 'check your email' page",
     "password_reset_confirm": "the link from the email carries its own token",
     "password_reset_complete": "the 'password changed' page",
-    "healthz": "the load balancer's health check; says nothing about any school",
+    "healthz": "the load balancer's health check (the process answers); says nothing about any "
+    "school",
+    "readyz": "monitoring's readiness check: per-check ok or a one-word problem, no host names, "
+    "no counts (tests/test_health.py)",
+    "metrics": "Prometheus: answers only METRICS_TOKEN or METRICS_ALLOWED_NETWORKS, else 404 "
+    "(tests/ops/test_metrics.py)",
     "admin_login": "sends the admin's own sign-in to Homeward's two-factor sign-in",
     "visits:calendar_feed": "calendar apps cannot sign in: the secret, revocable token is the key",
     "tracking:checkin": "an overdue visitor's check-in link from an SMS: its signed, one-hour, "
     "single-use token is the key; it can only say I'm safe or 15 more minutes; rate-limited and "
     "audited (tests/tracking/test_checkin_link.py)",
 }
+
+# Public URLs whose 503 is an answer, not a crash: the readiness check says "not ready" when the
+# escalation scan has not run, as in a test world without a worker.
+UNAVAILABLE_IS_AN_ANSWER = {"readyz"}
 
 # Arguments for public URLs that take some.
 PUBLIC_KWARGS = {

@@ -477,3 +477,62 @@ def escalation_cases(*, user: User) -> dict:
         "-resolved_at"
     )
     return {"open_cases": list(open_cases), "overdue": list(overdue), "resolved": list(resolved)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Operations: readiness and metrics (config/health.py, config/monitoring.py). All schools.
+# ---------------------------------------------------------------------------------------------
+
+
+def outbox_backed_up(*, older_than: datetime.timedelta) -> dict:
+    """Whether the outbox is stuck: a message still waiting to send, or in doubt, for longer
+    than `older_than`. Yes or no only (the readiness check is public: no counts)."""
+    cutoff = timezone.now() - older_than
+    waiting = Notification.objects.filter(status=Notification.Status.PENDING, created_at__lt=cutoff)
+    doubtful = Notification.objects.filter(_in_doubt(), created_at__lt=cutoff)
+    return {"pending": waiting.exists(), "in_doubt": doubtful.exists()}
+
+
+def messages_by_state() -> dict[str, int]:
+    """The outbox's unfinished messages: pending, sending, failed (will be retried), in doubt
+    (the send started and never finished) and undelivered (failed, retries given up)."""
+    Status = Notification.Status
+    counts = dict.fromkeys(("pending", "sending", "failed", "in_doubt", "undelivered"), 0)
+    rows = (
+        Notification.objects.exclude(status__in=[Status.SENT, Status.CANCELLED])
+        .values_list("status", "retry_at")
+        .iterator()
+    )
+    for status, retry_at in rows:
+        if status == Status.PENDING:
+            counts["pending"] += 1
+        elif status == Status.SENDING:
+            counts["sending"] += 1
+        elif status == Status.UNKNOWN:
+            counts["in_doubt"] += 1
+        elif status == Status.FAILED:
+            counts["failed" if retry_at is not None else "undelivered"] += 1
+    return counts
+
+
+def signouts_open_and_overdue() -> dict[str, int]:
+    """Sign-outs open now (visitors out, or left the visit and not yet back), and of those the
+    ones whose ladder has started (past the expected time and its grace)."""
+    open_ = SignOut.objects.filter(state__in=SignOut.OPEN_STATES)
+    return {
+        "open": open_.count(),
+        "overdue": open_.filter(state=SignOut.State.OUT, escalation_stage__gte=1).count(),
+    }
+
+
+def lateness_recent(*, since: datetime.datetime) -> dict[str, list[float]]:
+    """Seconds late: each ladder step fired since `since` (fired_at − due_at), and each alert
+    message sent since then (sent_at − the time its step fell due)."""
+    steps = EscalationStep.objects.filter(fired_at__gte=since).values_list("due_at", "fired_at")
+    sent = Notification.objects.filter(
+        status=Notification.Status.SENT, sent_at__gte=since
+    ).values_list("due_at", "sent_at")
+    return {
+        "steps": [max(0.0, (fired - due).total_seconds()) for due, fired in steps],
+        "messages": [max(0.0, (at - due).total_seconds()) for due, at in sent],
+    }

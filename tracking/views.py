@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.downloads import same_site_download
+from core.client import client_address
 from riskassess.gates import assessment_currency
 
 from . import checkins, common, outbox, selectors, signouts
@@ -407,10 +408,6 @@ CHECKIN_PER_ADDRESS = 20  # requests per address per 10 minutes
 CHECKIN_PER_LINK = 10
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _checkin_refused(request, text: str, status: int = 200):
     """A calm page saying why the link cannot be used (200: the visitor is not at fault)."""
     return render(request, "tracking/checkin.html", {"refused": text}, status=status)
@@ -420,7 +417,7 @@ def _checkin_refused(request, text: str, status: int = 200):
 def checkin(request, token: str):
     """One page, two buttons: "I'm safe" or "15 more minutes". No sign-in: the signed token
     is the key. GET only shows the page (phones preview links); POST uses the link once."""
-    ip = _client_ip(request)
+    ip = client_address(request)
     if throttle_hit(key=f"checkin-ip:{ip}", limit=CHECKIN_PER_ADDRESS, window_seconds=600):
         return _checkin_refused(
             request, "Too many tries. Wait a few minutes, or call the office.", 429

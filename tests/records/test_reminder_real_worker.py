@@ -38,7 +38,7 @@ def test_a_real_worker_sends_the_reminder_of_a_record_falling_due_once(
     back = timezone.now() - datetime.timedelta(hours=21)  # due in three hours
     Visit.objects.filter(pk=visit.pk).update(returned_at=back)
     queue = unique_queue()
-    with celery_process("worker", "--pool=solo", "-Q", queue, CELERY_QUEUE=queue):
+    with celery_process("worker", "--pool=solo", "-Q", f"{queue},{queue}-scan", CELERY_QUEUE=queue):
         for _ in range(2):  # two beats, or one scan run twice
             record_reminders_scan.apply_async(queue=queue)
         reminder = wait_for(

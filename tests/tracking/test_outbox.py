@@ -114,13 +114,14 @@ def test_a_timeout_after_the_request_left_is_in_doubt_at_once(clock, signout, se
     assert note.retry_at is None and "read timed out" in note.last_error
 
 
-def test_a_message_lost_by_the_broker_is_enqueued_again_after_a_minute(clock, signout, scan):
+def test_a_message_lost_by_the_broker_is_enqueued_again_after_ten_seconds(clock, signout, scan):
+    # Ten seconds, and the scan runs every five: a lost alert is handed back within 15 s.
     clock.move_to(R + 15 * minute)
     fire_overdue_without_sending(signout)
     assert Notification.objects.filter(status="pending").count() == 4
-    clock.move_to(R + 15 * minute + datetime.timedelta(seconds=59))
+    clock.move_to(R + 15 * minute + datetime.timedelta(seconds=9))
     assert scan().requeued == 0
-    clock.move_to(R + 16 * minute)
+    clock.move_to(R + 15 * minute + datetime.timedelta(seconds=10))
     assert scan().requeued == 4
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert len(sms.outbox) == 3

@@ -26,7 +26,7 @@ def _tasks_go_to_the_broker():
 
 def test_a_real_worker_on_redis_runs_a_task_sent_to_it():
     queue = unique_queue()
-    with celery_process("worker", "--pool=solo", "-Q", queue, CELERY_QUEUE=queue):
+    with celery_process("worker", "--pool=solo", "-Q", f"{queue},{queue}-scan", CELERY_QUEUE=queue):
         escalation_scan.apply_async(queue=queue)
         beat = wait_for(lambda: Heartbeat.objects.filter(name="escalation-scan").first())
     assert beat.last_ran_at is not None
@@ -35,7 +35,7 @@ def test_a_real_worker_on_redis_runs_a_task_sent_to_it():
 def test_beat_and_a_worker_together_keep_the_escalation_heartbeat_fresh(tmp_path):
     schedule, queue = str(tmp_path / "beat-schedule"), unique_queue()
     with (
-        celery_process("worker", "--pool=solo", "-Q", queue, CELERY_QUEUE=queue),
+        celery_process("worker", "--pool=solo", "-Q", f"{queue},{queue}-scan", CELERY_QUEUE=queue),
         celery_process("beat", "-s", schedule, CELERY_QUEUE=queue, ESCALATION_SCAN_SECONDS="1"),
     ):
         first = wait_for(lambda: Heartbeat.objects.filter(name="escalation-scan").first())

@@ -71,7 +71,9 @@ def test_a_real_worker_and_beat_send_the_manager_sms_and_email_once(
     signout = overdue_for_an_hour(authorised_visit(sam, pupil, [sam, tess], dana), olive)
     queue = unique_queue()
     with (
-        celery_process("worker", "--pool=solo", "-Q", queue, CELERY_QUEUE=queue, **env),
+        celery_process(
+            "worker", "--pool=solo", "-Q", f"{queue},{queue}-scan", CELERY_QUEUE=queue, **env
+        ),
         celery_process("beat", "-s", str(tmp_path / "beat"), CELERY_QUEUE=queue, **env),
     ):
         manager_texts = wait_for(
@@ -137,14 +139,16 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     queue = unique_queue()
     with celery_process("beat", "-s", str(tmp_path / "beat"), CELERY_QUEUE=queue, **env):
         with celery_process(
-            "worker", "--pool=solo", "-Q", queue, CELERY_QUEUE=queue, **env
+            "worker", "--pool=solo", "-Q", f"{queue},{queue}-scan", CELERY_QUEUE=queue, **env
         ) as worker:
             assert twilio.received.wait(timeout=60), "the worker never reached Twilio"
             wait_for(lambda: Notification.objects.filter(status="sending").exists())
             process_kill(worker)
         twilio.hold.set()  # Twilio answers, but nobody is listening any more
         twilio.hold = None
-        with celery_process("worker", "--pool=solo", "-Q", queue, CELERY_QUEUE=queue, **env):
+        with celery_process(
+            "worker", "--pool=solo", "-Q", f"{queue},{queue}-scan", CELERY_QUEUE=queue, **env
+        ):
             wait_for(
                 lambda: (
                     Notification.objects.count() == 3 * 8
