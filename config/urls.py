@@ -63,6 +63,7 @@ urlpatterns = [
     ),
     path("risk/", include("riskassess.urls")),
     path("records/", include("records.urls")),
+    path("transfers/", include("transfers.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

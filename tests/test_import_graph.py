@@ -21,6 +21,7 @@ LAYERS = [
     "riskassess",
     "tracking",
     "records",
+    "transfers",
     "config",
 ]
 SKIPPED = {"tests", "bench", "scripts", "migrations", ".venv", "node_modules", "var", "static"}
