@@ -17,7 +17,9 @@ HAND_METHODS = [
 
 class LeavingForm(forms.Form):
     left_on = forms.DateField(label="The day the pupil left (or will leave)", widget=DateInput)
-    leaving_to = forms.CharField(label="Moving to (school), if known", max_length=200, required=False)
+    leaving_to = forms.CharField(
+        label="Moving to (school), if known", max_length=200, required=False
+    )
 
 
 class OfferForm(forms.Form):

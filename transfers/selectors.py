@@ -5,8 +5,7 @@ read records: 403."""
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -152,4 +151,3 @@ def require_dsl(*, user: User, school: School) -> None:
 
 def can_read_transfers(user: User) -> bool:
     return schools_with_permission(user, READ_RECORDS).exists()
-

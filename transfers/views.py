@@ -287,4 +287,3 @@ def package_link(request, token: str):
     )
     response["Cache-Control"] = "no-store"
     return response
-
