@@ -464,10 +464,10 @@ def package_link_check(*, token: str, email: str | None = None) -> FileTransfer:
         transfer = FileTransfer.objects.select_related("school").get(pk=payload["t"])
     except (signing.BadSignature, KeyError, TypeError, FileTransfer.DoesNotExist):
         raise LinkRefused("invalid", "This link is not valid.") from None
-    if transfer.link_nonce_hash != _nonce_hash(str(payload.get("n"))):
-        raise _refuse(transfer, "replaced", "This link is no longer valid: ask for a new one.")
     if transfer.status != FileTransfer.Status.SENT:
         raise _refuse(transfer, "closed", "This file transfer is closed.")
+    if transfer.link_nonce_hash != _nonce_hash(str(payload.get("n"))):
+        raise _refuse(transfer, "replaced", "This link is no longer valid: ask for a new one.")
     if transfer.link_expires_at is None or timezone.now() >= transfer.link_expires_at:
         raise _refuse(transfer, "expired", "This link has expired: ask the school for a new one.")
     if email is not None and email.strip().lower() != transfer.recipient_email:
