@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tracking",
     "records",
     "transfers.apps.TransfersConfig",
+    "insights.apps.InsightsConfig",
 ]
 
 MIDDLEWARE = [

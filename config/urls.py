@@ -64,6 +64,7 @@ urlpatterns = [
     path("risk/", include("riskassess.urls")),
     path("records/", include("records.urls")),
     path("transfers/", include("transfers.urls")),
+    path("insights/", include("insights.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

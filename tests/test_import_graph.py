@@ -22,6 +22,7 @@ LAYERS = [
     "tracking",
     "records",
     "transfers",
+    "insights",
     "config",
 ]
 SKIPPED = {"tests", "bench", "scripts", "migrations", ".venv", "node_modules", "var", "static"}

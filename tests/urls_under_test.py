@@ -336,4 +336,10 @@ PAGES: dict[str, Page] = {
         kwargs=lambda world: {"pk": world["received_document"].pk},
         scoped=True,
     ),
+    # Leaders' dashboards (insights/): the DSLs, the Headteacher and trust leads.
+    "insights:dashboard": Page(allowed=("dana", "hugh"), forbidden=("sam", "tess", "olive", "max")),
+    "insights:table_csv": Page(allowed=("dana", "hugh"), forbidden=("sam", "tess", "olive", "max")),
+    "insights:report_pdf": Page(
+        allowed=("dana", "hugh"), forbidden=("sam", "tess", "olive", "max")
+    ),
 }

@@ -31,7 +31,7 @@ def left_wednesday(oakfield, dana, emails_at_once):
 def _scan(time_machine, day):
     time_machine.move_to(_at(day), tick=False)
     services.transfer_reminders_claim()
-    return [m for m in mail.outbox]
+    return list(mail.outbox)
 
 
 def test_reminders_at_three_and_five_school_days_each_sent_once(time_machine, left_wednesday, dana):
