@@ -557,10 +557,10 @@ def transfer_receipt_record(
         raise TransferBlocked("Say how the file was handed over.")
     if not received_by_name.strip() or not (to_school_name.strip() or transfer.to_school_name):
         raise TransferBlocked("Say who received the file, and at which school.")
-    if received_on > timezone.localdate() or received_on < transfer.left_on - datetime.timedelta(
-        days=60
-    ):
+    if received_on > timezone.localdate():
         raise TransferBlocked("The date of receipt cannot be in the future.")
+    if received_on < transfer.left_on - datetime.timedelta(days=60):
+        raise TransferBlocked("The date of receipt is long before the pupil left: check it.")
     received_at = timezone.make_aware(datetime.datetime.combine(received_on, datetime.time(12)))
     done = FileTransfer.objects.filter(
         pk=transfer.pk, status__in=(FileTransfer.Status.TO_SEND, FileTransfer.Status.SENT)
