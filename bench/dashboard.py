@@ -163,9 +163,11 @@ def render_once(lead: User):
 def main() -> None:
     call_command("migrate", verbosity=0)
     with time_machine.travel(NOW, tick=False):
-        built = time.perf_counter()
-        lead = build()
-        print(f"built in {time.perf_counter() - built:.0f} s", flush=True)
+        lead = User.objects.filter(username="lead").first()
+        if lead is None:  # DATABASE_URL may name a database an earlier run built
+            built = time.perf_counter()
+            lead = build()
+            print(f"built in {time.perf_counter() - built:.0f} s", flush=True)
         render_once(lead)  # warm-up
         timings = []
         for _ in range(RUNS):
