@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "riskassess",
     "tracking",
     "records",
+    "transfers.apps.TransfersConfig",
+    "insights.apps.InsightsConfig",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +274,14 @@ CELERY_BEAT_SCHEDULE = {
 # R-REC-3: the visitors are emailed this many hours before their record falls due, once.
 RECORD_REMINDER_HOURS_BEFORE = env.int("RECORD_REMINDER_HOURS_BEFORE", default=4)
 RECORD_REMINDER_SCAN_SECONDS = env.float("RECORD_REMINDER_SCAN_SECONDS", default=300.0)
+# R-REC-8: the file transfer reminders at 3 and 5 school days, and how long a package link lasts.
+TRANSFER_REMINDER_SCAN_SECONDS = env.float("TRANSFER_REMINDER_SCAN_SECONDS", default=900.0)
+TRANSFER_LINK_DAYS = env.int("TRANSFER_LINK_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["transfer-reminders"] = {
+    "task": "transfers.tasks.transfer_reminders_scan",
+    "schedule": schedule(timedelta(seconds=TRANSFER_REMINDER_SCAN_SECONDS)),
+    "options": {"expires": TRANSFER_REMINDER_SCAN_SECONDS},
+}
 CELERY_BEAT_SCHEDULE["record-reminders"] = {
     "task": "records.tasks.record_reminders_scan",
     "schedule": schedule(timedelta(seconds=RECORD_REMINDER_SCAN_SECONDS)),

@@ -59,6 +59,8 @@ urlpatterns = [
     ),
     path("risk/", include("riskassess.urls")),
     path("records/", include("records.urls")),
+    path("transfers/", include("transfers.urls")),
+    path("insights/", include("insights.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -30,7 +30,11 @@ def pupil_detail(request, pk: int):
     return render(
         request,
         "records/pupil_detail.html",
-        {"pupil": pupil, "can_read_records": can_read_records},
+        {
+            "pupil": pupil,
+            "can_read_records": can_read_records,
+            "is_senior": request.user.has_perm("schools.view_records", pupil.school),
+        },
     )
 
 

@@ -13,6 +13,7 @@ from audit.downloads import refuse_cross_site_download, same_site_download
 from audit.services import audit_read, document_download_record
 from schools.models import School
 from schools.selectors import schools_for_user, schools_requiring
+from visits import signals as visit_signals
 from visits.common import VisitConflict
 from visits.models import Status as VisitStatus
 from visits.selectors import visit_get
@@ -284,6 +285,7 @@ def dashboard(request):
     """Overdue records (R-REC-3), open concerns (R-REC-4) and overdue actions (R-REC-6)."""
     context = selectors.dsl_panel(user=request.user)
     context["paper_schools"] = selectors.paper_form_schools(user=request.user)
+    context.update(visit_signals.panels_for("records_dashboard", user=request.user))
     return render(request, "records/dashboard.html", context)
 
 

@@ -105,6 +105,16 @@ class School(models.Model):
         help_text="The designated monitor's phone for overdue alerts (R-ESC-1).",
     )
     require_two_factor_for_all = models.BooleanField(default=False)
+    # R-REC-8: what the sending school keeps once a pupil's file has reached their new school.
+    transfer_sender_keeps = models.CharField(
+        "After a file transfer, keep",
+        max_length=8,
+        choices=[
+            ("receipt", "Only the transfer receipt and the fact that a file existed"),
+            ("file", "The receipt and the school's own copy of the file"),
+        ],
+        default="receipt",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -70,6 +70,9 @@ def _celery_runs_tasks_in_process():
     to prove the same tasks on a real worker and Redis."""
     from config.celery_app import app
 
+    # Register every app's tasks (what a worker does at start): a test must not depend on
+    # another test having imported the tasks module its service names.
+    app.loader.import_default_modules()
     before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
     app.conf.task_always_eager = app.conf.task_eager_propagates = True
     yield

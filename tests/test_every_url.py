@@ -73,6 +73,7 @@ def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
         "household": household,
         "pupil": pupil,
         **_tracking_world(sam, tess, dana, olive, pupil),
+        **_transfers_world(sam, oakfield=pupil.school),
     }
 
 
@@ -92,6 +93,20 @@ def _tracking_world(sam, tess, dana, olive, pupil) -> dict:
         "authorised_visit": waiting,
         "signout": signout,
         "notification": Notification.objects.filter(signout=signout).first(),
+    }
+
+
+def _transfers_world(sam, *, oakfield) -> dict:
+    """An Oakfield pupil who left, their file to send and a file received from an earlier
+    school; and a Birchwood pupil's file offered to Oakfield."""
+    from tests.transfers.conftest import offered_file, received_file, transfer_to_send
+
+    transfer = transfer_to_send(oakfield)
+    return {
+        "leaver": transfer.pupil,
+        "transfer": transfer,
+        "received_document": received_file(transfer.pupil, by=sam).documents.get(),
+        "offered_transfer": offered_file(to_school=oakfield),
     }
 
 

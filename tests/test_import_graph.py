@@ -21,6 +21,8 @@ LAYERS = [
     "riskassess",
     "tracking",
     "records",
+    "transfers",
+    "insights",
     "config",
 ]
 SKIPPED = {"tests", "bench", "scripts", "migrations", ".venv", "node_modules", "var", "static"}

@@ -143,6 +143,16 @@ def _school_path(model) -> str | None:
     return None
 
 
+# The links between schools the design makes on purpose, and why (none is made by a form field
+# naming another school's object: each is written by the service that moves a child's file).
+SANCTIONED_LINKS = {
+    # R-REC-8: a file transfer's receipt names the pupil the file now belongs to, at the new
+    # school; the received file names the transfer it came by (the sending school's receipt).
+    ("transfers.filetransfer", "received_pupil"),
+    ("transfers.receivedfile", "transfer"),
+}
+
+
 def cross_school_links() -> int:
     """Rows of one school's object pointing at another school's object (a pupil on another
     school's visit, a contact log on another school's household, …), over every model."""
@@ -152,6 +162,8 @@ def cross_school_links() -> int:
         if own is None:
             continue
         for field in model._meta.get_fields():
+            if (model._meta.label_lower, field.name) in SANCTIONED_LINKS:
+                continue
             if not (field.concrete and isinstance(field, ForeignKey | OneToOneField)):
                 if isinstance(field, ManyToManyField) and _school_path(field.related_model):
                     through = field.remote_field.through
@@ -172,13 +184,32 @@ def cross_school_links() -> int:
 
 
 def events_by_outsiders(since: int) -> int:
-    """Audit events written by someone with no role at the event's school or its trust."""
-    return (
+    """Audit events written by someone with no role at the event's school or its trust. A file
+    transfer is audited at both its schools (R-REC-8): there, an actor with a role at either
+    school of the transfer is no outsider."""
+    from transfers.models import FileTransfer
+
+    outside = (
         AuditEvent.objects.filter(pk__gt=since, actor__isnull=False, school__isnull=False)
         .exclude(actor__memberships__school=F("school"))
         .exclude(actor__trust_roles__trust=F("school__trust"))
-        .count()
     )
+    total = 0
+    for event in outside.select_related("actor"):
+        transfer = (
+            FileTransfer.objects.filter(pk=event.object_id).first()
+            if event.object_type == "transfers.filetransfer"
+            else None
+        )
+        # A declined transfer no longer names the school that declined it: the event does.
+        schools = (
+            {transfer.school_id, transfer.to_school_id, event.changes.get("by_school")}
+            if transfer
+            else set()
+        )
+        if not event.actor.memberships.filter(school_id__in=schools).exists():
+            total += 1
+    return total
 
 
 def riverside_snapshot(riverside) -> tuple:

@@ -34,6 +34,9 @@ PUBLIC = {
     "(tests/ops/test_metrics.py)",
     "admin_login": "sends the admin's own sign-in to Homeward's two-factor sign-in",
     "visits:calendar_feed": "calendar apps cannot sign in: the secret, revocable token is the key",
+    "transfers:package_link": "the receiving DSL of a school not on Homeward: the signed, "
+    "expiring link is the key, used once, and only with the email address it was sent to; "
+    "refusals change nothing and are audited (tests/transfers/test_package_route.py)",
     "tracking:checkin": "an overdue visitor's check-in link from an SMS: its signed, one-hour, "
     "single-use token is the key; it can only say I'm safe or 15 more minutes; rate-limited and "
     "audited (tests/tracking/test_checkin_link.py)",
@@ -48,6 +51,7 @@ PUBLIC_KWARGS = {
     "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
     "visits:calendar_feed": {"token": "not-a-real-token"},
     "tracking:checkin": {"token": "not-a-real-token"},
+    "transfers:package_link": {"token": "not-a-real-token"},
 }
 
 
@@ -297,5 +301,54 @@ PAGES: dict[str, Page] = {
         forbidden=("sam", "tess"),
         kwargs=lambda world: {"pk": world["notification"].pk},
         scoped=True,
+    ),
+    # File transfers (transfers/, R-REC-8): the DSLs and the Headteacher, never other staff.
+    "transfers:dashboard": Page(
+        allowed=("dana", "hugh"), forbidden=("sam", "tess", "olive", "max")
+    ),
+    **{
+        name: Page(
+            allowed=("dana", "hugh"),
+            forbidden=("sam", "tess", "olive", "max"),
+            kwargs=lambda world: {"pk": world["leaver"].pk},
+            scoped=True,
+            method="post" if name == "transfers:pupil_returned" else "get",
+        )
+        for name in (
+            "transfers:pupil",
+            "transfers:pupil_leaving",
+            "transfers:pupil_returned",
+            "transfers:paper_file",
+        )
+    },
+    **{
+        name: Page(
+            allowed=("dana", "hugh"),
+            forbidden=("sam", "tess", "olive", "max"),
+            kwargs=lambda world: {"pk": world["transfer"].pk},
+            scoped=True,
+        )
+        for name in ("transfers:offer", "transfers:package", "transfers:receipt")
+    },
+    **{
+        name: Page(
+            allowed=("dana", "hugh"),
+            forbidden=("sam", "tess", "olive", "max"),
+            kwargs=lambda world: {"pk": world["offered_transfer"].pk},
+            scoped=True,
+        )
+        for name in ("transfers:accept", "transfers:decline")
+    },
+    "transfers:document": Page(
+        allowed=("dana", "hugh"),
+        forbidden=("sam", "tess", "olive", "max"),
+        kwargs=lambda world: {"pk": world["received_document"].pk},
+        scoped=True,
+    ),
+    # Leaders' dashboards (insights/): the DSLs, the Headteacher and trust leads.
+    "insights:dashboard": Page(allowed=("dana", "hugh"), forbidden=("sam", "tess", "olive", "max")),
+    "insights:table_csv": Page(allowed=("dana", "hugh"), forbidden=("sam", "tess", "olive", "max")),
+    "insights:report_pdf": Page(
+        allowed=("dana", "hugh"), forbidden=("sam", "tess", "olive", "max")
     ),
 }

@@ -1,0 +1,201 @@
+"""How long the trust leader's dashboard (insights) takes to render for a trust of 50 schools
+and 100,000 visits requested in the term, and how many queries it makes. Target: <= 300 ms.
+
+The whole page (every figure, both charts, the tables) through the view, with a request as the
+trust lead; the median of RUNS renders after one warm-up. Runs against a throwaway SQLite
+database (or DATABASE_URL if set); writes bench/results/dashboard.md."""
+
+import datetime
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("HOMEWARD_DEV", "true")
+TMP = tempfile.mkdtemp(prefix="homeward-bench-")
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{TMP}/bench.sqlite3")
+
+import django  # noqa: E402
+
+django.setup()
+
+import time_machine  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import RequestFactory  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from insights.views import dashboard  # noqa: E402
+from records.models import PupilSeen, VisitRecord  # noqa: E402
+from schools import services  # noqa: E402
+from schools.models import Household, Pupil, Role, Trust, User  # noqa: E402
+from visits.models import Authorisation, Reason, Visit  # noqa: E402
+
+SCHOOLS = int(os.environ.get("BENCH_SCHOOLS", "50"))
+VISITS = int(os.environ.get("BENCH_VISITS", "100000"))
+RUNS = 7
+TZ = timezone.get_current_timezone()
+NOW = datetime.datetime(2026, 11, 26, 9, 0, tzinfo=TZ)
+TERM_START = datetime.datetime(2026, 9, 1, 8, 0, tzinfo=TZ)
+
+
+def build() -> User:
+    rng = random.Random(17)
+    trust = Trust.objects.create(name="Bench trust")
+    lead = User.objects.create(username="lead")
+    services.trust_role_add(actor=None, user=lead, trust=trust)
+    per_school = VISITS // SCHOOLS
+    reasons = Reason.values
+    for n in range(SCHOOLS):
+        school = services.school_create(
+            actor=None, name=f"Bench school {n:02d}", urn=f"7{n:05d}", trust=trust
+        )
+        head = User.objects.create(username=f"head{n}")
+        services.membership_add(actor=None, user=head, school=school, role=Role.HEAD)
+        households = Household.objects.bulk_create(
+            Household(
+                school=school, address_line_1=f"{i} Bench Road", town="Leeds", postcode="LS6 1AA"
+            )
+            for i in range(200)
+        )
+        pupils = Pupil.objects.bulk_create(
+            Pupil(
+                school=school,
+                household=h,
+                first_name=f"P{h.pk}",
+                last_name="Bench",
+                date_of_birth=datetime.date(2017, 1, 1),
+                year_group="4",
+            )
+            for h in households
+        )
+        visits = []
+        for i in range(per_school):
+            submitted = TERM_START + datetime.timedelta(minutes=rng.randrange(0, 86 * 24 * 60))
+            status = rng.choice(["recorded"] * 6 + ["refused", "cancelled", "submitted"])
+            decided = submitted + datetime.timedelta(minutes=rng.randrange(5, 3000))
+            start = submitted + datetime.timedelta(days=1)
+            visits.append(
+                Visit(
+                    school=school,
+                    household=households[i % 200],
+                    requested_by=head,
+                    reason=rng.choice(reasons),
+                    purpose="Bench",
+                    planned_start=start,
+                    planned_end=start + datetime.timedelta(hours=1),
+                    planned_return=start + datetime.timedelta(hours=1),
+                    submitted_at=submitted,
+                    status=status,
+                    authorised_at=decided if status in ("recorded", "cancelled") else None,
+                    returned_at=start + datetime.timedelta(hours=1)
+                    if status == "recorded"
+                    else None,
+                    cancelled_at=decided if status == "cancelled" else None,
+                )
+            )
+        visits = Visit.objects.bulk_create(visits, batch_size=2000)
+        Authorisation.objects.bulk_create(
+            (
+                Authorisation(
+                    visit=v,
+                    decided_by=head,
+                    decided_at=v.authorised_at or v.submitted_at + datetime.timedelta(hours=2),
+                    decision="refused" if v.status == "refused" else "authorised",
+                    reason="Bench" if v.status == "refused" else "",
+                )
+                for v in visits
+                if v.status != "submitted"
+            ),
+            batch_size=2000,
+        )
+        recorded = [v for v in visits if v.status == "recorded"]
+        records = VisitRecord.objects.bulk_create(
+            (
+                VisitRecord(
+                    visit=v,
+                    school=school,
+                    status="submitted",
+                    outcome=rng.choice(VisitRecord.Outcome.values),
+                    started_by=head,
+                    submitted_by=head,
+                    submitted_at=v.returned_at + datetime.timedelta(hours=rng.randrange(1, 40)),
+                )
+                for v in recorded
+            ),
+            batch_size=2000,
+        )
+        PupilSeen.objects.bulk_create(
+            (
+                PupilSeen(
+                    record=r,
+                    pupil=pupils[i % 200],
+                    seen=rng.random() < 0.8,
+                    seen_alone=rng.random() < 0.5,
+                )
+                for i, r in enumerate(records)
+            ),
+            batch_size=2000,
+        )
+        print(f"school {n + 1}/{SCHOOLS}", end="\r", flush=True)
+    print()
+    return lead
+
+
+def render_once(lead: User):
+    request = RequestFactory().get("/insights/", {"term": "2026-09-01"})
+    request.user = lead
+    request.session = {}
+    start = time.perf_counter()
+    response = dashboard(request)
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200
+    return elapsed
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    with time_machine.travel(NOW, tick=False):
+        lead = User.objects.filter(username="lead").first()
+        if lead is None:  # DATABASE_URL may name a database an earlier run built
+            built = time.perf_counter()
+            lead = build()
+            print(f"built in {time.perf_counter() - built:.0f} s", flush=True)
+        render_once(lead)  # warm-up
+        timings = []
+        for _ in range(RUNS):
+            with CaptureQueriesContext(connection) as queries:
+                timings.append(render_once(lead))
+    ms = statistics.median(timings) * 1000
+    worst = max(timings) * 1000
+    row = (
+        f"| {SCHOOLS} | {Visit.objects.count():,} | {len(queries)} | {ms:.0f} ms | {worst:.0f} ms |"
+    )
+    print(row)
+    engine = connection.vendor
+    result = "\n".join(
+        [
+            "## dashboard",
+            "",
+            f"The trust lead's dashboard (`insights.views.dashboard`: every figure, two SVG charts "
+            f"and the tables, side by side for every school) on {engine}, median of {RUNS} "
+            "renders after a warm-up. Target: 300 ms.",
+            "",
+            "| schools | visits in the term | queries | median | slowest |",
+            "|---|---|---|---|---|",
+            row,
+            "",
+        ]
+    )
+    (ROOT / "bench" / "results" / "dashboard.md").write_text(result)
+
+
+if __name__ == "__main__":
+    main()
