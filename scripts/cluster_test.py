@@ -491,7 +491,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one scenario, read top to b
         django.setup()
         from django.db import close_old_connections
         from django.utils import timezone
-        from tracking.services import signout_create
+        from tracking.signouts import signout_create
 
         from tracking.models import EscalationStep, Notification, SignOut
 

@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
-from tracking.services import ESCALATION_SCAN
+from tracking.ladder import ESCALATION_SCAN
 
 from tracking.models import Heartbeat, Notification
 
@@ -137,7 +137,7 @@ def test_readyz_reveals_no_host_name_and_no_count(client, settings):
 @pytest.fixture
 def signout_with_a_message(clock, signout):
     """The overdue step fired but its messages were never handed to a worker: they wait."""
-    from tracking.services import signout_escalate
+    from tracking.ladder import signout_escalate
 
     due = signout.expected_return_at + datetime.timedelta(seconds=signout.grace_seconds)
     clock.move_to(due)

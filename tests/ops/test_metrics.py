@@ -64,7 +64,7 @@ def test_after_a_ladder_runs_the_scrape_shows_its_lateness_and_counts(clock, sig
 
 
 def test_messages_in_doubt_and_waiting_are_counted(clock, signout, client):
-    from tracking.services import signout_escalate
+    from tracking.ladder import signout_escalate
 
     clock.move_to(R + 15 * minute)
     signout_escalate(signout_id=signout.pk, now=R + 15 * minute)  # never handed to a worker
