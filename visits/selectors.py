@@ -103,6 +103,43 @@ def visit_timeline(*, visit: Visit) -> QuerySet:
     return AuditEvent.objects.filter(objects).select_related("actor")
 
 
+def decision_facts(*, visit: Visit) -> dict:
+    """What an authoriser reads before deciding besides the assessment (R-AUTH-6): the
+    household's risk flags and each warning the requester confirmed when submitting (R-REQ-4,
+    R-REQ-8), in plain words. Two queries whatever the household holds."""
+    from schools.models import HouseholdRiskFlag
+
+    flags = list(
+        HouseholdRiskFlag.objects.filter(household_id=visit.household_id).select_related(
+            "recorded_by"
+        )
+    )
+    warnings = []
+    school = visit.school
+    if visit.evening_warning_seen_at:
+        warnings.append(
+            {
+                "title": "Evening or out-of-hours visit",
+                "text": f"The visit is outside the school's visiting hours "
+                f"({school.morning_starts_at:%H:%M}–{school.evening_starts_at:%H:%M}); evening "
+                "visits are strongly discouraged.",
+                "seen_at": visit.evening_warning_seen_at,
+            }
+        )
+    if visit.few_numbers_warning_seen_at:
+        numbers = visit.household.contact_numbers.filter(current=True).count()
+        warnings.append(
+            {
+                "title": "Fewer contact numbers than the school expects",
+                "text": f"The household has {numbers} current contact "
+                f"number{'' if numbers == 1 else 's'}; the school expects at least "
+                f"{school.contact_numbers_minimum}.",
+                "seen_at": visit.few_numbers_warning_seen_at,
+            }
+        )
+    return {"household_flags": flags, "confirmed_warnings": warnings}
+
+
 # What needs doing next, in the order a member of staff reads their dashboard.
 DASHBOARD_GROUPS = (
     ("changes_requested", "Changes requested", (Status.CHANGES_REQUESTED,)),

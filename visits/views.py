@@ -204,7 +204,16 @@ def decide(request, pk: int):
             messages.success(request, "Decision recorded. The requester has been emailed.")
             return redirect("visits:queue")
     return render(
-        request, "visits/decide.html", {"visit": visit, "form": form, "problems": problems}
+        request,
+        "visits/decide.html",
+        {
+            "visit": visit,
+            "form": form,
+            "problems": problems,
+            # R-AUTH-6: the household's flags and the warnings the requester confirmed.
+            **selectors.decision_facts(visit=visit),
+            **signals.panels_for("decide", user=request.user, visit=visit),
+        },
     )
 
 
