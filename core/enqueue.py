@@ -6,16 +6,26 @@ commits, so a worker never looks for a row that a rollback took away; outside a 
 is sent at once.
 """
 
+import importlib
+
 from celery import current_app
 from django.db import transaction
+
+
+def _task(task_name: str):
+    """The registered task, importing its module first when nothing has yet (a management
+    command such as seed_demo, or a test run of one app, has not imported every tasks.py)."""
+    if task_name not in current_app.tasks:
+        importlib.import_module(task_name.rsplit(".", 1)[0])
+    return current_app.tasks[task_name]
 
 
 def enqueue(task_name: str, /, **kwargs) -> None:
     """Run the registered Celery task `task_name` (e.g. "tracking.tasks.notification_send") with
     `kwargs` once the current transaction commits."""
-    transaction.on_commit(lambda: current_app.tasks[task_name].delay(**kwargs))
+    transaction.on_commit(lambda: _task(task_name).delay(**kwargs))
 
 
 def send_now(task_name: str, /, **kwargs) -> None:
     """Hand `task_name` to the workers now (the caller is already past its commit)."""
-    current_app.tasks[task_name].delay(**kwargs)
+    _task(task_name).delay(**kwargs)

@@ -40,6 +40,7 @@ def stack():
         )
         app.sms = sms
         app.start()
+        AUTHENTICATORS.update(demo_authenticators(app.seed_output))
         yield app
         app.stop()
 
@@ -104,6 +105,24 @@ CODE = re.compile(r"^Code\*?$")
 
 # The authenticator app of each person who set one up in this session: TOTP secret, last step.
 AUTHENTICATORS: dict[str, dict] = {}
+
+
+def demo_authenticators(seed_output: str) -> dict[str, dict]:
+    """The authenticator key seed_demo printed for each enrolled demo user."""
+    found = {}
+    for line in seed_output.splitlines():
+        match = re.match(r"\s+(\w+)\s+key ([A-Z2-7 ]+?)\s{2,}backup codes", line)
+        if match:
+            key = base64.b32decode(match.group(2).replace(" ", ""))
+            found[match.group(1)] = {"key": key, "last": -1}
+    return found
+
+
+def demo_backup_codes(seed_output: str, username: str) -> list[str]:
+    for line in seed_output.splitlines():
+        if line.strip().startswith(f"{username} ") and "backup codes" in line:
+            return line.split("backup codes")[1].split()
+    return []
 
 
 def sign_in(page, username: str) -> None:
