@@ -339,3 +339,79 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), label="Why is the visit cancelled?"
     )
+
+
+class VisitFilterForm(forms.Form):
+    """The filters of the visits page (GET). Every choice is limited to the user's schools."""
+
+    SORTS = (
+        ("-start", "Newest visit first"),
+        ("start", "Oldest visit first"),
+        ("-submitted", "Most recently submitted"),
+        ("status", "Status"),
+        ("address", "Address"),
+    )
+
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        help_text="A pupil's name, a street or postcode, or a visit number.",
+    )
+    school = forms.ModelChoiceField(queryset=None, required=False, empty_label="Every school")
+    pupil = forms.ModelChoiceField(queryset=Pupil.objects.none(), required=False)
+    household = forms.ModelChoiceField(queryset=None, required=False)
+    staff = StaffChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Anyone",
+        label="Member of staff",
+        help_text="Requested the visit or went on it.",
+    )
+    status = forms.ChoiceField(required=False, choices=[("", "Any status")])
+    risk = forms.ChoiceField(required=False, label="Risk", choices=[("", "Any risk")])
+    date_from = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    doorstep = forms.BooleanField(required=False, label="Doorstep visits only")
+    out_of_hours = forms.BooleanField(required=False, label="Out of hours only")
+    overdue_record = forms.BooleanField(required=False, label="Record overdue")
+    sort = forms.ChoiceField(required=False, choices=SORTS, label="Sort by")
+
+    def __init__(self, *args, schools, **kwargs):
+        from schools.models import Household
+
+        from .models import Status
+        from .selectors import RISK_CHOICES
+
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = schools
+        self.fields["school"].widget.attrs["class"] = "form-select"
+        self.fields["pupil"].queryset = Pupil.objects.filter(school__in=schools)
+        self.fields["household"].queryset = Household.objects.filter(school__in=schools)
+        self.fields["staff"].queryset = (
+            User.objects.filter(
+                memberships__school__in=schools, memberships__role__in=VISITING_ROLES
+            )
+            .select_related("profile")
+            .distinct()
+            .order_by("first_name", "last_name")
+        )
+        self.fields["status"].choices = [("", "Any status"), *Status.choices]
+        self.fields["risk"].choices = [("", "Any risk"), *RISK_CHOICES]
+        if len(schools) < 2:
+            del self.fields["school"]
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        data = dict(self.cleaned_data)
+        data["status"] = [data["status"]] if data.get("status") else []
+        return data

@@ -14,7 +14,7 @@ from schools.models import Pupil
 from schools.selectors import object_for_user, schools_requiring
 
 from . import calendar, selectors, services, signals
-from .forms import CancelForm, DecisionForm, VisitRequestForm
+from .forms import CancelForm, DecisionForm, VisitFilterForm, VisitRequestForm
 from .models import EDITABLE, CalendarFeed, Status
 
 
@@ -45,6 +45,35 @@ def queue(request):
         "visits/queue.html",
         # R-REC-3, R-REC-4, R-REC-6: concerns, overdue records and actions on the DSL's home.
         {"visits": visits, "now": timezone.now(), **signals.panels_for("queue", user=request.user)},
+    )
+
+
+@login_required
+@require_GET
+def visit_list(request):
+    """Every visit of the school, searchable, for DSLs, the Headteacher and trust leads."""
+    from django.core.paginator import Paginator
+
+    schools = selectors.visit_list_schools(user=request.user)
+    form = VisitFilterForm(request.GET or None, schools=schools)
+    filters = form.filters()
+    page = Paginator(selectors.visit_list(user=request.user, filters=filters), 25).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "visits/visit_list.html",
+        {
+            "form": form,
+            "page": page,
+            "visits": list(page.object_list),
+            "query": query.urlencode(),
+            "pupil_filter": filters.get("pupil"),
+            "household_filter": filters.get("household"),
+            "now": timezone.now(),
+        },
     )
 
 
