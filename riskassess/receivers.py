@@ -17,7 +17,7 @@ def submission_blockers(sender, *, visit, **kwargs) -> list[str]:
         and gates.is_high_risk(visit)
         and visit.visitors.filter(withdrawn_at__isnull=True).count() < 2
     ):
-        blockers.append("Visits are made in pairs: add a second visitor (R-REQ-2).")
+        blockers.append("Visits are made in pairs: add a second visitor.")
     return blockers + gates.submission_blockers(visit)
 
 

@@ -118,7 +118,7 @@ def signout_decision_get(*, user: User, pk) -> SignOut:
         signout, user
     ):
         return signout
-    raise PermissionDenied("Only a manager can record the escalation decision (R-ESC-4).")
+    raise PermissionDenied("Only a manager can record the escalation decision.")
 
 
 def may_decide(*, user: User, signout: SignOut) -> bool:

@@ -138,7 +138,7 @@ ACTIONS = {
     "phone_in": {
         "title": "Left the visit safely",
         "explain": "The visitors have phoned in: they have left the visit safely. This stops "
-        "the escalation ladder (R-ESC-6).",
+        "the escalation ladder.",
         "button": "They have left safely",
         "done": "Recorded: left the visit safely. The ladder has stopped.",
     },
@@ -157,7 +157,7 @@ ACTIONS = {
     "help": {
         "title": "I need help",
         "explain": "If anyone is in immediate danger, call 999 first. This alerts the manager "
-        "and the office at once (R-ESC-7).",
+        "and the office at once.",
         "button": "I need help — alert the manager",
         "done": "The manager and the office have been alerted. If you are in danger, call 999.",
     },

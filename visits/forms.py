@@ -103,12 +103,12 @@ class VisitRequestForm(forms.Form):
     out_of_hours_manager = StaffChoiceField(
         queryset=User.objects.none(),
         required=False,
-        help_text="Needed when the visit is before 08:00 or after 18:00 (R-REQ-4).",
+        help_text="Needed when the visit is before 08:00 or after 18:00.",
     )
     unscheduled = forms.BooleanField(
         required=False,
         label="Unscheduled: requested on the day from the field",
-        help_text="Only for households visited before (R-REQ-7).",
+        help_text="Only for households visited before.",
     )
     risk_rechecked = forms.BooleanField(
         required=False, label="I re-checked the household's risk information today"
@@ -192,11 +192,9 @@ class VisitRequestForm(forms.Form):
             )
             # R-REQ-3: shown against the fields here; the service enforces it too.
             if end <= start:
-                self.add_error("end_time", "The visit must end after it starts (R-REQ-3).")
+                self.add_error("end_time", "The visit must end after it starts.")
             elif back < end:
-                self.add_error(
-                    "return_time", "The return time must be after the visit ends (R-REQ-3)."
-                )
+                self.add_error("return_time", "The return time must be after the visit ends.")
         if cleaned.get("reason") == Reason.OTHER and not cleaned.get("reason_other"):
             self.add_error("reason_other", "Say what the other reason is.")
         if cleaned.get("interpreter_needed") and not cleaned.get("interpreter_language"):
@@ -329,7 +327,7 @@ class DecisionForm(forms.Form):
         cleaned = super().clean()
         decision = cleaned.get("decision")
         if decision == self.REFUSE and not cleaned.get("reason", "").strip():
-            self.add_error("reason", "Give the reason for refusing the visit (R-AUTH-4).")
+            self.add_error("reason", "Give the reason for refusing the visit.")
         if decision == self.CHANGES and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Say what needs to change.")
         return cleaned

@@ -179,9 +179,9 @@ def _check_request(*, school, data, pupils, visitors) -> Household:
     start, end, back = (data.get(k) for k in ("planned_start", "planned_end", "planned_return"))
     # R-REQ-3: the planned return is after the end, which is after the start.
     if start and end and end <= start:
-        problems.append("The visit must end after it starts (R-REQ-3).")
+        problems.append("The visit must end after it starts.")
     if end and back and back < end:
-        problems.append("The return time must be after the visit ends (R-REQ-3).")
+        problems.append("The return time must be after the visit ends.")
     manager = data.get("out_of_hours_manager")
     if manager is not None and not Membership.objects.filter(school=school, user=manager).exists():
         problems.append("The out-of-hours manager must be a member of the school.")
@@ -220,16 +220,15 @@ def visit_submission_check(
         minimum = max(minimum, 2)
     if len(active) < minimum:
         check.blockers.append(
-            "Visits are made in pairs: add a second visitor (R-REQ-2)."
+            "Visits are made in pairs: add a second visitor."
             if minimum == 2
-            else f"This visit needs at least {minimum} visitors (R-REQ-2)."
+            else f"This visit needs at least {minimum} visitors."
         )
 
     # R-REQ-3: not in the past, unless phoned in from the field (R-REQ-7).
     if visit.planned_start < now and not visit.unscheduled:
         check.blockers.append(
-            "The planned start is in the past. Correct it, or record the visit as unscheduled "
-            "(R-REQ-3)."
+            "The planned start is in the past. Correct it, or record the visit as unscheduled."
         )
 
     # R-REQ-4: evening visits warn and need an out-of-hours manager.
@@ -245,12 +244,10 @@ def visit_submission_check(
         check.out_of_hours = check.evening_warning = True
         check.warnings.append(
             f"Evening visits are strongly discouraged: this visit is outside "
-            f"{early:%H:%M}–{late:%H:%M} (R-REQ-4)."
+            f"{early:%H:%M}–{late:%H:%M}."
         )
         if visit.out_of_hours_manager_id is None:
-            check.blockers.append(
-                "An out-of-hours visit needs a named out-of-hours manager (R-REQ-4)."
-            )
+            check.blockers.append("An out-of-hours visit needs a named out-of-hours manager.")
 
     # R-REQ-5: nobody clinically vulnerable on a doorstep visit.
     if visit.is_doorstep:
@@ -262,7 +259,7 @@ def visit_submission_check(
         if vulnerable:
             check.blockers.append(
                 f"{', '.join(vulnerable)} is clinically vulnerable and cannot be a visitor on a "
-                "doorstep visit (R-REQ-5)."
+                "doorstep visit."
             )
 
     # R-REQ-7: unscheduled visits only to households visited before, risk re-checked today.
@@ -275,14 +272,13 @@ def visit_submission_check(
         if not visited_before:
             check.blockers.append(
                 "An unscheduled visit is never made to a household without an earlier completed "
-                "visit (R-REQ-7)."
+                "visit."
             )
         if visit.risk_rechecked_at is None or (
             timezone.localdate(visit.risk_rechecked_at) != timezone.localdate(now)
         ):
             check.blockers.append(
-                "Re-check the household's risk information today before an unscheduled visit "
-                "(R-REQ-7)."
+                "Re-check the household's risk information today before an unscheduled visit."
             )
 
     # R-REQ-8: households hold at least two current numbers.
@@ -291,7 +287,7 @@ def visit_submission_check(
         check.few_numbers_warning = True
         check.warnings.append(
             f"The household has {numbers} current contact number{'s' if numbers != 1 else ''}; "
-            f"the school expects at least {school.contact_numbers_minimum} (R-REQ-8)."
+            f"the school expects at least {school.contact_numbers_minimum}."
         )
 
     check.blockers.extend(signals.messages_from(signals.submission_checks, visit=visit))
@@ -368,18 +364,14 @@ def authorisation_problems(*, actor: User, visit: Visit) -> list[str]:
     if visit.school.closure_mode:
         if Role.HEAD not in roles:
             problems.append(
-                "The school is in closure mode: only the Headteacher authorises visits (R-AUTH-1)."
+                "The school is in closure mode: only the Headteacher authorises visits."
             )
     elif not (roles & set(AUTHORISING_ROLES)) and not is_trust_lead:
-        problems.append(
-            "Only the Headteacher, the DSL or a Deputy DSL can authorise visits (R-AUTH-1)."
-        )
+        problems.append("Only the Headteacher, the DSL or a Deputy DSL can authorise visits.")
     if visit.requested_by_id == actor.pk:
-        problems.append("You requested this visit, so someone else must authorise it (R-AUTH-2).")
+        problems.append("You requested this visit, so someone else must authorise it.")
     elif visit.visitors.filter(user=actor).exists():
-        problems.append(
-            "You are a visitor on this visit, so someone else must authorise it (R-AUTH-2)."
-        )
+        problems.append("You are a visitor on this visit, so someone else must authorise it.")
     return problems
 
 
@@ -397,9 +389,7 @@ def _decide(
     if decision == Authorisation.Decision.AUTHORISED:
         # R-AUTH-3: a doorstep visit needs the Headteacher's consultation recorded.
         if visit.is_doorstep and visit.head_consulted_at is None:
-            problems.append(
-                "A doorstep visit needs the Headteacher's consultation recorded first (R-AUTH-3)."
-            )
+            problems.append("A doorstep visit needs the Headteacher's consultation recorded first.")
         problems.extend(signals.messages_from(signals.authorisation_checks, visit=visit))
     if problems:
         raise VisitBlocked(problems)
@@ -477,7 +467,7 @@ def visit_request_changes(*, actor: User, visit: Visit, what_to_change: str) -> 
 def visit_refuse(*, actor: User, visit: Visit, reason: str) -> Visit:
     # R-AUTH-4: a refusal needs a reason.
     if not reason.strip():
-        raise VisitBlocked("Give the reason for refusing the visit (R-AUTH-4).")
+        raise VisitBlocked("Give the reason for refusing the visit.")
     return _decide(
         actor=actor,
         visit=visit,
@@ -519,9 +509,7 @@ def visit_record_head_consultation(*, actor: User, visit: Visit, notes: str = ""
     if not Membership.objects.filter(
         user=actor, school_id=visit.school_id, role=Role.HEAD
     ).exists():
-        raise VisitBlocked(
-            "Only the Headteacher can record the Headteacher's consultation (R-AUTH-3)."
-        )
+        raise VisitBlocked("Only the Headteacher can record the Headteacher's consultation.")
     now = timezone.now()
     moved = Visit.objects.filter(pk=visit.pk, head_consulted_at__isnull=True).update(
         head_consulted_by=actor, head_consulted_at=now, updated_at=now
@@ -547,7 +535,7 @@ def visit_record_head_consultation(*, actor: User, visit: Visit, notes: str = ""
 def visit_cancel(*, actor: User, visit: Visit, reason: str) -> Visit:
     """R-REQ-6: who, when and why; the office and the authoriser are told."""
     if not reason.strip():
-        raise VisitBlocked("Give the reason for cancelling the visit (R-REQ-6).")
+        raise VisitBlocked("Give the reason for cancelling the visit.")
     now = timezone.now()
     moved = Visit.objects.filter(pk=visit.pk, status__in=CANCELLABLE).update(
         status=Status.CANCELLED,
@@ -562,7 +550,7 @@ def visit_cancel(*, actor: User, visit: Visit, reason: str) -> Visit:
             return visit
         raise VisitConflict(
             f"This visit is {visit.get_status_display().lower()}: the visitors have returned, "
-            "so it can no longer be cancelled (R-REQ-6)."
+            "so it can no longer be cancelled."
         )
     audit_event_create(
         actor=actor,
