@@ -5,16 +5,27 @@ The login wizard: username and password, then the six-digit code from the authen
 page by config.middleware.TwoFactorRequiredMiddleware after the first step.
 """
 
+from django import forms
 from django.urls import include, path
 from two_factor import views as two_factor_views
 
 CODE_LABELS = {"token": "Six-digit code from your app", "otp_token": "Code"}
 
 
+# A code box is text with a numeric keyboard (no spinner arrows), and the phone may offer the
+# code it just received (autocomplete="one-time-code").
+CODE_ATTRS = {"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": "autofocus"}
+
+
 def _plain_labels(form):
     for name, label in CODE_LABELS.items():
         if name in form.fields:
-            form.fields[name].label = label
+            field = form.fields[name]
+            field.label = label
+            if isinstance(field.widget, forms.NumberInput):
+                field.widget = forms.TextInput(attrs={**CODE_ATTRS, "pattern": "[0-9]*"})
+            elif name == "otp_token" and field.widget.attrs.get("pattern"):
+                field.widget.attrs.update(CODE_ATTRS)
     return form
 
 
@@ -28,6 +39,14 @@ class SignInView(two_factor_views.LoginView):
 
 class SetUpView(two_factor_views.SetupView):
     template_name = "two_factor/core/setup.html"
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form, **kwargs)
+        secret = context.get("secret_key")
+        if secret:
+            # Typed by hand into an app: groups of four are easier to read and check.
+            context["secret_key"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+        return context
 
     def get_form(self, step=None, **kwargs):
         return _plain_labels(super().get_form(step=step, **kwargs))

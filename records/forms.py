@@ -216,7 +216,10 @@ class ActionReassignForm(forms.Form):
 
 class ChronologyFilterForm(forms.Form):
     kind = forms.ChoiceField(
-        label="Show", choices=[("", "Everything")] + list(CHRONOLOGY_KINDS.items()), required=False
+        label="Show",
+        choices=[("", "Everything")] + list(CHRONOLOGY_KINDS.items()),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
 

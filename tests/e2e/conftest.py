@@ -137,7 +137,7 @@ def sign_in(page, username: str) -> None:
         page.get_by_role("button", name="Sign in").click()
     if page.get_by_role("heading", name="Set up two-factor sign-in").count():
         page.locator("main").get_by_role("button", name="Next").click()
-        secret = page.locator("main code").first.inner_text().strip()
+        secret = page.locator("main code").first.inner_text().strip().replace(" ", "")
         AUTHENTICATORS[username] = {"key": base64.b32decode(secret), "last": -1}
         page.get_by_label("Six-digit code from your app").fill(_next_code(username))
         with page.expect_navigation():
