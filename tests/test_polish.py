@@ -47,3 +47,11 @@ def test_the_chronology_filter_is_a_styled_select(signed_in, dana, pupil):
     page = signed_in(dana).get(reverse("records:chronology", args=[pupil.pk])).content.decode()
     select = next(tag for tag in page.split("<select") if 'name="kind"' in tag)
     assert 'class="form-select"' in select
+
+
+def test_a_wrong_address_shows_a_calm_page_not_the_list_of_every_url(signed_in, sam):
+    # `make run` runs without DEBUG: no yellow page listing the URL patterns.
+    response = signed_in(sam).get("/no-such-page/")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "Page not found" in page and "URLconf" not in page and "urlpatterns" not in page
