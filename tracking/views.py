@@ -187,6 +187,14 @@ def _action_view(request, pk: int, action: str):
                 messages.error(request, text)
         else:
             messages.success(request, words["done"])
+            if visitor is not None and action in ("returned", "going_home"):
+                # Back (or going home) from the phone: the next job is the Home Visit record,
+                # due within the school's deadline (24 hours by default).
+                hours = signout.school.record_deadline_hours
+                messages.info(
+                    request, f"The Home Visit record is due within {hours} hours: complete it now."
+                )
+                return redirect("records:record_edit", visit_pk=signout.visit_id)
         return redirect(_next(request, default))
     return render(
         request,

@@ -178,8 +178,11 @@ def test_a_visit_from_request_through_an_overdue_alarm_to_its_record_and_pdf(per
     sam_phone = person("sam", phone=True)
     sam_phone.goto("/tracking/my-visit/")
     _accessible(sam_phone, "my-visit")
+    # One tap asks again (a stray tap must not close tracking); confirming leads to the record.
+    sam_phone.get_by_role("link", name="Back at school").click()
     sam_phone.get_by_role("button", name="Back at school").click()
     expect(sam_phone.get_by_role("status").first).to_contain_text("back at school")
+    assert f"/records/visits/{visit}/edit/" in sam_phone.url
     sam_phone.goto(f"/records/visits/{visit}/edit/")
     _accessible(sam_phone, "home-visit-form")
     _write_record(sam_phone)
