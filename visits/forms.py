@@ -151,10 +151,13 @@ class VisitRequestForm(forms.Form):
                 label=f"Visitor {slot}",
                 empty_label="—",
             )
+            # Visitors 2–4 are optional, and so is their role: it is only read when someone
+            # is chosen (an empty role then means the usual "Second visitor").
             self.fields[f"role_{slot}"] = forms.ChoiceField(
                 choices=Visitor.RoleOnVisit.choices,
                 initial=Visitor.RoleOnVisit.LEAD if slot == 1 else Visitor.RoleOnVisit.SECOND,
                 label=f"Role of visitor {slot}",
+                required=slot <= 1,
             )
         # Siblings: the other pupils of the chosen pupil's household.
         try:
@@ -242,7 +245,10 @@ class VisitRequestForm(forms.Form):
 
     def visitors(self) -> list[tuple[User, str]]:
         return [
-            (self.cleaned_data[f"visitor_{slot}"], self.cleaned_data[f"role_{slot}"])
+            (
+                self.cleaned_data[f"visitor_{slot}"],
+                self.cleaned_data.get(f"role_{slot}") or Visitor.RoleOnVisit.SECOND,
+            )
             for slot in range(1, VISITOR_SLOTS + 1)
             if self.cleaned_data.get(f"visitor_{slot}")
         ]

@@ -192,10 +192,13 @@ def _submit(request, visit, *, confirmed: bool):
                 "warnings": pending.warnings,
             },
         )
-    except services.VisitBlocked as blocked:
-        for message in blocked.messages:
-            messages.error(request, message)
-        messages.info(request, "Your request is saved as a draft.")
+    except services.VisitBlocked:
+        # The visit page lists what stops it ("Before this can be submitted"): said once there.
+        messages.warning(
+            request,
+            "Not submitted yet: your request is saved as a draft. Put right what is listed "
+            "below, then submit it.",
+        )
     except services.VisitConflict as conflict:
         messages.error(request, str(conflict))
     else:
