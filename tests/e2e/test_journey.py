@@ -129,7 +129,8 @@ def test_a_visit_from_request_through_an_overdue_alarm_to_its_record_and_pdf(per
     olive = person("olive")
     olive.goto("/tracking/board/")
     waiting = olive.get_by_role("region", name="Waiting to sign out today")
-    waiting.get_by_role("link", name="Sign out").click()
+    # The demo has other visits waiting too: Sam and Tess's is the one with this visit's link.
+    waiting.locator(f'a[href="/tracking/visits/{visit}/sign-out/"]').click()
     _accessible(olive, "sign-out")
     olive.get_by_label("Vehicle").fill("Blue Ford Fiesta YX19 ABC")
     back = _clock(1.5).replace(second=0, microsecond=0)
