@@ -17,10 +17,17 @@ REDIS ?= redis://127.0.0.1:6379/0
 .PHONY: run test test-clock test-postgres lint format check system-deps venv migrate seed deploy-check bench e2e clean
 .PHONY: backup restore cluster-test
 
+# `make run PORT=8123` serves on another port; `make run DEBUG=true` shows Django's debug pages
+# (a developer's choice: by default the demo behaves like production, with calm 404/403/500 pages).
+PORT ?= 8000
+DEBUG ?= false
+
 run: venv system-deps migrate ## Set up, load demo data and serve web + worker + beat on :8000
 	HOMEWARD_DEV=true $(PY) manage.py seed_demo
-	@echo "Homeward: http://127.0.0.1:8000  (Ctrl-C stops the web server, worker and beat)"
-	HOMEWARD_DEV=true DEBUG=true $(VENV)/bin/honcho start -f Procfile.dev
+	@echo "Homeward: http://127.0.0.1:$(PORT)  (Ctrl-C stops the web server, worker and beat)"
+	@# honcho gives the first process (web) PORT; Ctrl-C stops all three and is not an error.
+	@HOMEWARD_DEV=true DEBUG=$(DEBUG) $(VENV)/bin/honcho start -f Procfile.dev -p $(PORT) \
+	  || { status=$$?; [ $$status -eq 130 ] || [ $$status -eq 143 ] || exit $$status; }
 
 test: venv system-deps ## Set up and run the whole suite (SQLite, no Redis needed)
 	HOMEWARD_DEV=true $(VENV)/bin/pytest -n 2

@@ -23,10 +23,20 @@ from .enrolment import (
 CODE_LABELS = {"token": "Six-digit code from your app", "otp_token": "Code"}
 
 
+# A code box is text with a numeric keyboard (no spinner arrows), and the phone may offer the
+# code it just received (autocomplete="one-time-code").
+CODE_ATTRS = {"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": "autofocus"}
+
+
 def _plain_labels(form):
     for name, label in CODE_LABELS.items():
         if name in form.fields:
-            form.fields[name].label = label
+            field = form.fields[name]
+            field.label = label
+            if isinstance(field.widget, forms.NumberInput):
+                field.widget = forms.TextInput(attrs={**CODE_ATTRS, "pattern": "[0-9]*"})
+            elif name == "otp_token" and field.widget.attrs.get("pattern"):
+                field.widget.attrs.update(CODE_ATTRS)
     return form
 
 
@@ -90,6 +100,14 @@ class SetUpView(two_factor_views.SetupView):
         else:
             form = EnrolmentCodeForm(prefix="enrolment")
         return render(request, "two_factor/core/enrolment_code.html", {"form": form})
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form, **kwargs)
+        secret = context.get("secret_key")
+        if secret:
+            # Typed by hand into an app: groups of four are easier to read and check.
+            context["secret_key"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+        return context
 
     def get_form(self, step=None, **kwargs):
         return _plain_labels(super().get_form(step=step, **kwargs))

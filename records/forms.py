@@ -218,7 +218,10 @@ class ActionReassignForm(NamedLengthLimits, forms.Form):
 
 class ChronologyFilterForm(NamedLengthLimits, forms.Form):
     kind = forms.ChoiceField(
-        label="Show", choices=[("", "Everything")] + list(CHRONOLOGY_KINDS.items()), required=False
+        label="Show",
+        choices=[("", "Everything")] + list(CHRONOLOGY_KINDS.items()),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
 

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from audit.services import audit_read
 from schools import selectors as schools_selectors
+from visits.selectors import visits_of_pupil
 
 from .selectors import pupil_file_scope
 
@@ -27,6 +28,9 @@ def pupil_detail(request, pk: int):
     # The chronology is for DSLs and the pupil's visitors once authorised (R-SEC-1): offer it
     # to those who can read something of the file only.
     can_read_records = pupil_file_scope(user=request.user, pupil=pupil).reads_anything
+    # The pupil's visits: every one for DSLs, Heads and trust leads; for anyone else only the
+    # visits they requested or went on (R-SEC-1).
+    visits, sees_all_visits = visits_of_pupil(user=request.user, pupil=pupil)
     return render(
         request,
         "records/pupil_detail.html",
@@ -34,6 +38,8 @@ def pupil_detail(request, pk: int):
             "pupil": pupil,
             "can_read_records": can_read_records,
             "is_senior": request.user.has_perm("schools.view_records", pupil.school),
+            "visits": visits,
+            "sees_all_visits": sees_all_visits,
         },
     )
 
@@ -42,4 +48,9 @@ def pupil_detail(request, pk: int):
 @require_GET
 def household_detail(request, pk: int):
     household = schools_selectors.household_get(user=request.user, pk=pk)
-    return render(request, "records/household_detail.html", {"household": household})
+    sees_all_visits = request.user.has_perm("schools.view_all_visits", household.school)
+    return render(
+        request,
+        "records/household_detail.html",
+        {"household": household, "sees_all_visits": sees_all_visits},
+    )

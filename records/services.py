@@ -94,14 +94,12 @@ def record_due_at(visit: Visit) -> datetime.datetime | None:
 def _require_visitor(*, actor: User, visit: Visit) -> None:
     # R-REC-1: the visitors complete the form; a visitor who withdrew did not go.
     if not visit.visitors.filter(user=actor, withdrawn_at__isnull=True).exists():
-        raise RecordBlocked(
-            "Only the visitors on this visit complete its Home Visit form (R-REC-1)."
-        )
+        raise RecordBlocked("Only the visitors on this visit complete its Home Visit form.")
 
 
 def _require_senior(*, actor: User, school: School, what: str) -> None:
     if not actor.has_perm("schools.view_records", school):
-        raise RecordBlocked(f"Only a DSL or the Headteacher can {what} (R-REC-6).")
+        raise RecordBlocked(f"Only a DSL or the Headteacher can {what}.")
 
 
 @transaction.atomic
@@ -122,9 +120,7 @@ def record_save(
     _require_visitor(actor=actor, visit=visit)
     visit = Visit.objects.select_related("school").get(pk=visit.pk)
     if visit.status not in (VisitStatus.RETURNED, VisitStatus.RECORDED):
-        raise RecordBlocked(
-            "The Home Visit form is completed after the visitors have returned (R-REC-1)."
-        )
+        raise RecordBlocked("The Home Visit form is completed after the visitors have returned.")
     record, created = VisitRecord.objects.get_or_create(
         visit=visit, defaults={"school_id": visit.school_id, "started_by": actor}
     )
@@ -178,45 +174,45 @@ def record_submission_problems(*, record: VisitRecord) -> list[str]:
     """What stops the record being submitted, each naming its rule. Empty: it can be."""
     problems = []
     if not record.outcome:
-        problems.append("Choose the outcome of the visit (R-REC-1).")
+        problems.append("Choose the outcome of the visit.")
     if not record.outcome_details.strip():
-        problems.append("Describe the outcome of the visit (R-REC-1).")
+        problems.append("Describe the outcome of the visit.")
     if not record.acknowledgement:
         problems.append(
             "Record the parent or guardian's acknowledgement: their typed name, "
-            "“declined”, or that no one was available (R-REC-1)."
+            "“declined”, or that no one was available."
         )
     elif (
         record.acknowledgement == VisitRecord.Acknowledgement.SIGNED
         and not record.acknowledged_by_name.strip()
     ):
-        problems.append("Type the name of the parent or guardian who signed (R-REC-1).")
+        problems.append("Type the name of the parent or guardian who signed.")
 
     if record.nobody_answered:
         # R-REC-5: no one answered: the sealed, addressed note left (001 §3, 000 point 13).
         if not record.sealed_note_left and not record.sealed_note_details.strip():
             problems.append(
                 "No one answered: record the sealed, addressed note you left, or say why none "
-                "could be left (R-REC-5)."
+                "could be left."
             )
         if record.outcome and record.outcome != VisitRecord.Outcome.NO_ANSWER:
-            problems.append("No one answered, so the outcome is “No one answered” (R-REC-5).")
+            problems.append("No one answered, so the outcome is “No one answered”.")
         if record.acknowledgement == VisitRecord.Acknowledgement.SIGNED:
-            problems.append("No one answered, so no parent or guardian could sign (R-REC-5).")
+            problems.append("No one answered, so no parent or guardian could sign.")
     else:
         if not record.family_wanted_help:
             problems.append(
-                "Say whether the family wanted help, and what was offered or signposted (004)."
+                "Say whether the family wanted help, and what was offered or signposted."
             )
         elif (
             record.family_wanted_help == VisitRecord.Help.WANTED and not record.help_offered.strip()
         ):
-            problems.append("The family wanted help: say what was offered or signposted (004).")
+            problems.append("The family wanted help: say what was offered or signposted.")
         if not record.adults_presentation.strip():
-            problems.append("Describe how the adults presented (R-REC-2).")
+            problems.append("Describe how the adults presented.")
 
     if record.next_contact_on and not record.next_contact_kind:
-        problems.append("Say whether the next contact arranged is a visit or a call (R-REC-6).")
+        problems.append("Say whether the next contact arranged is a visit or a call.")
 
     rows = list(record.pupils_seen.select_related("pupil"))
     for row in rows:
@@ -228,26 +224,26 @@ def _pupil_problems(*, row: PupilSeen, nobody_answered: bool) -> list[str]:
     # R-REC-2: seen, spoken to, seen alone, and if not why; their words; how they presented.
     name = row.pupil.first_name
     if row.seen is None:
-        return [f"Say whether {name} was seen (R-REC-2)."]
+        return [f"Say whether {name} was seen."]
     problems = []
     if row.seen and nobody_answered:
-        problems.append(f"No one answered, so {name} cannot have been seen (R-REC-5).")
+        problems.append(f"No one answered, so {name} cannot have been seen.")
     if not (row.seen and row.spoken_to and row.seen_alone) and not row.why_not.strip():
         what = "seen" if not row.seen else ("spoken to" if not row.spoken_to else "seen alone")
         problems.append(
             f"Say why {name} was not {what}: you cannot insist on seeing a child, but the "
-            "record says why (R-REC-2)."
+            "record says why."
         )
     if row.spoken_to and not row.seen:
-        problems.append(f"{name} was spoken to but not seen: correct one of them (R-REC-2).")
+        problems.append(f"{name} was spoken to but not seen: correct one of them.")
     if row.spoken_to and not row.child_said.strip():
-        problems.append(f"Write what {name} said, in their own words (R-REC-2).")
+        problems.append(f"Write what {name} said, in their own words.")
     if row.seen:
         if not row.physical_presentation.strip() or not row.emotional_presentation.strip():
-            problems.append(f"Describe how {name} presented, physically and emotionally (R-REC-2).")
+            problems.append(f"Describe how {name} presented, physically and emotionally.")
         if not (row.clothing and row.hunger and row.cleanliness):
             problems.append(
-                f"Record {name}'s clothing, whether they seemed hungry, and cleanliness (R-REC-2)."
+                f"Record {name}'s clothing, whether they seemed hungry, and cleanliness."
             )
     return problems
 
@@ -258,7 +254,7 @@ def record_submit(*, actor: User, visit: Visit) -> VisitRecord:
     _require_visitor(actor=actor, visit=visit)
     record = VisitRecord.objects.select_for_update().filter(visit=visit).first()
     if record is None:
-        raise RecordBlocked("Complete the Home Visit form before submitting it (R-REC-1).")
+        raise RecordBlocked("Complete the Home Visit form before submitting it.")
     problems = record_submission_problems(record=record)
     if problems:
         raise RecordBlocked(problems)
@@ -309,7 +305,7 @@ def concern_raise(
         # R-REC-4: the instruction comes first (001 §4, 004 "CONTACT THE DUTY TEAM").
         raise ImmediateRiskInstructionNotSeen(
             "A child at immediate risk of harm: call the duty team (children's social care) now, "
-            "or 999 if the child is in danger. Then confirm below (R-REC-4)."
+            "or 999 if the child is in danger. Then confirm below."
         )
     now = timezone.now()
     concern = Concern.objects.create(
@@ -444,7 +440,7 @@ def action_reassign(*, actor: User, action: Action, to_owner: User, reason: str)
     and why are kept."""
     _require_senior(actor=actor, school=action.school, what="reassign an action")
     if not reason.strip():
-        raise RecordBlocked("Say why the action is being reassigned (R-REC-6).")
+        raise RecordBlocked("Say why the action is being reassigned.")
     if to_owner.pk == action.owner_id:
         raise RecordBlocked(f"{to_owner} already owns this action.")
     _check_owner(owner=to_owner, school=action.school)

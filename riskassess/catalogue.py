@@ -368,7 +368,7 @@ DOORSTEP_CHECKLIST: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 SELF_ISOLATING_DECISION = "Not safe — the visit must not be undertaken"
 SELF_ISOLATING_ADVICE = (
-    "The family is self-isolating, so even a doorstep visit is not appropriate (000, point 16). "
+    "The family is self-isolating, so even a doorstep visit is not appropriate. "
     "Consider a follow-up call to CASS / First Response / MASH to share this information, ask for "
     "support and explain the additional vulnerabilities you are worried about, and keep in touch "
     "with the family by phone, email or video call."

@@ -63,7 +63,11 @@ def doorstep_steps(visit, *, now: datetime.datetime | None = None) -> list[Doors
             DoorstepStep(
                 code=f"number:{number.pk}",
                 label=f"Call {number.label}"
-                + (" (emergency contact)" if number.emergency_contact else ""),
+                + (
+                    " (emergency contact)"
+                    if number.emergency_contact and "emergency contact" not in number.label.lower()
+                    else ""
+                ),
                 detail=number.display,
                 done=bool(attempts),
                 attempts=attempts,

@@ -79,15 +79,13 @@ class AssessmentAnswersForm(NamedLengthLimits, forms.Form):
 
 def _required_message(name: str) -> str:
     if name in DOORSTEP_FIELDS:
-        return "Every question of the doorstep assessment must be answered (R-RA-5)."
-    return "Answer this preparation question (R-RA-4)."
+        return "Every question of the doorstep assessment must be answered."
+    return "Answer this preparation question."
 
 
-SEVERITY_ERROR = (
-    "Choose a severity of 1 (minor), 2 (serious) or 3 (major) on the 3×3 matrix (R-RA-2)."
-)
+SEVERITY_ERROR = "Choose a severity of 1 (minor), 2 (serious) or 3 (major) on the 3×3 matrix."
 LIKELIHOOD_ERROR = (
-    "Choose a likelihood of 1 (remote), 2 (possible) or 3 (likely) on the 3×3 matrix (R-RA-2)."
+    "Choose a likelihood of 1 (remote), 2 (possible) or 3 (likely) on the 3×3 matrix."
 )
 
 
@@ -119,9 +117,7 @@ class HazardRowForm(NamedLengthLimits, forms.Form):
         choices=[(m.code, m.text) for m in MEASURES.values()],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "invalid_choice": "A control measure in the form is not in the catalogue (R-RA-2)."
-        },
+        error_messages={"invalid_choice": "A control measure in the form is not in the catalogue."},
     )
     other_controls = forms.CharField(
         max_length=NOTE_TEXT,

@@ -48,7 +48,7 @@ def self_isolating_problem(visit) -> str | None:
     if visit.is_doorstep and visit.household.self_isolating:
         return (
             f"{SELF_ISOLATING_DECISION}: the family is self-isolating. Consider a follow-up call "
-            "to CASS / First Response / MASH instead (R-RA-7)."
+            "to CASS / First Response / MASH instead."
         )
     return None
 
@@ -57,22 +57,22 @@ def assessment_gaps(visit, assessment: RiskAssessment) -> list[str]:
     """What the saved assessment still lacks (R-RA-2, R-RA-4, R-RA-5)."""
     problems = []
     if not assessment.hazard_rows.exists():
-        problems.append("The risk assessment has no hazard rows (R-RA-2).")
+        problems.append("The risk assessment has no hazard rows.")
     flags = flags_not_assessed(assessment, visit.household)
     if flags:
         names = ", ".join(flag.get_kind_display() for flag in flags)
         problems.append(
             f"The household's risk flags are not all in the assessment ({names}): open the "
-            "assessment and control them (R-RA-2)."
+            "assessment and control them."
         )
     missing = preparation_missing(assessment)
     if missing:
-        problems.append(f"Answer the preparation questions: {'; '.join(missing)} (R-RA-4).")
+        problems.append(f"Answer the preparation questions: {'; '.join(missing)}.")
     if visit.is_doorstep:
         missing = doorstep_answers_missing(assessment)
         if missing:
             problems.append(
-                f"Answer every question of the doorstep assessment: {'; '.join(missing)} (R-RA-5)."
+                f"Answer every question of the doorstep assessment: {'; '.join(missing)}."
             )
     return problems
 
@@ -84,7 +84,7 @@ def submission_blockers(visit) -> list[str]:
     if visit.school.closure_mode and not visit.is_doorstep:
         problems.append(
             "The school is in closure mode: staff do not enter homes, so only doorstep visits "
-            "can be requested (R-CLO-1)."
+            "can be requested."
         )
     if not visit.is_doorstep:
         return problems
@@ -96,13 +96,13 @@ def submission_blockers(visit) -> list[str]:
     if assessment is None:
         problems.append(
             "Complete the doorstep risk assessment before submitting: every question of the 000 "
-            "form is required (R-RA-5)."
+            "form is required."
         )
     else:
         missing = doorstep_answers_missing(assessment)
         if missing:
             problems.append(
-                f"Answer every question of the doorstep assessment: {'; '.join(missing)} (R-RA-5)."
+                f"Answer every question of the doorstep assessment: {'; '.join(missing)}."
             )
     # R-RA-6: the contact log shows every escalation step of 000 was tried first.
     missing_contact = missing_steps(visit)
@@ -113,7 +113,7 @@ def submission_blockers(visit) -> list[str]:
         )
         problems.append(
             "A doorstep visit is the last resort: the contact log does not yet show these were "
-            f"tried: {steps} (R-RA-6)."
+            f"tried: {steps}."
         )
     return problems
 
@@ -123,13 +123,13 @@ def authorisation_blockers(visit) -> list[str]:
     assessment = _assessment(visit)
     # R-RA-1: every visit has a risk assessment before it can be authorised.
     if assessment is None:
-        return ["This visit has no risk assessment yet: every visit is risk assessed (R-RA-1)."]
+        return ["This visit has no risk assessment yet: every visit is risk assessed."]
     problems = assessment_gaps(visit, assessment)
     # R-RA-3: a high-risk assessment is signed off by somebody other than its assessor.
     if assessment.overall_risk == RiskLevel.HIGH and assessment.signed_off_at is None:
         problems.append(
             "This is a high-risk visit: a DSL, the Headteacher or a trust lead who did not make "
-            "the risk assessment must sign it off first (R-RA-3)."
+            "the risk assessment must sign it off first."
         )
     isolating = self_isolating_problem(visit)
     if isolating:
@@ -139,7 +139,7 @@ def authorisation_blockers(visit) -> list[str]:
     if visit.school.closure_mode and not visit.is_doorstep:
         problems.append(
             "The school is in closure mode: staff do not enter homes, so only a doorstep visit "
-            "can be authorised. Change this request to a doorstep visit or cancel it (R-CLO-1)."
+            "can be authorised. Change this request to a doorstep visit or cancel it."
         )
     return problems
 
@@ -157,16 +157,16 @@ def assessment_currency(visit) -> list[str]:
     """
     assessment = _assessment(visit)
     if assessment is None:
-        return ["This visit has no risk assessment (R-RA-1)."]
+        return ["This visit has no risk assessment."]
     reasons = []
     limit = visit.school.assessment_max_age_days
     age = timezone.now() - assessment.confirmed_at
     if age.days >= limit:
         reasons.append(
             f"The risk assessment is {age.days} days old; re-confirm it when it is older than "
-            f"{limit} days (R-RA-8)."
+            f"{limit} days."
         )
     flags_changed = visit.household.risk_flags_changed_at
     if flags_changed is not None and flags_changed > assessment.confirmed_at:
-        reasons.append("The household's risk flags changed after the assessment was made (R-RA-8).")
+        reasons.append("The household's risk flags changed after the assessment was made.")
     return reasons

@@ -1,5 +1,6 @@
 """Risk assessment's answers to what a visit asks (visits.signals): what blocks submitting or
-authorising it. Connected in RiskassessConfig.ready()."""
+authorising it, and the assessment shown on the decision page. Connected in
+RiskassessConfig.ready()."""
 
 from visits import signals as visit_signals
 
@@ -16,7 +17,7 @@ def submission_blockers(sender, *, visit, **kwargs) -> list[str]:
         and gates.is_high_risk(visit)
         and visit.visitors.filter(withdrawn_at__isnull=True).count() < 2
     ):
-        blockers.append("Visits are made in pairs: add a second visitor (R-REQ-2).")
+        blockers.append("Visits are made in pairs: add a second visitor.")
     return blockers + gates.submission_blockers(visit)
 
 
@@ -24,7 +25,20 @@ def authorisation_blockers(sender, *, visit, **kwargs) -> list[str]:
     return gates.authorisation_blockers(visit)
 
 
+def visits_page_panels(sender, *, user, visit=None, **kwargs) -> dict:
+    # R-AUTH-6: the authoriser reads the whole assessment on the decision page.
+    if sender == "decide" and visit is not None:
+        from .selectors import assessment_of
+
+        return {
+            "assessment": assessment_of(visit),
+            "assessment_template": "riskassess/includes/decision_summary.html",
+        }
+    return {}
+
+
 def connect() -> None:
+    visit_signals.page_panels.connect(visits_page_panels, dispatch_uid="riskassess.page_panels")
     visit_signals.submission_checks.connect(submission_blockers, dispatch_uid="riskassess.submit")
     visit_signals.authorisation_checks.connect(
         authorisation_blockers, dispatch_uid="riskassess.authorise"

@@ -143,7 +143,7 @@ def _plan_rows(
         elif kind == "row":
             problems.append(
                 "The form holds a hazard row that is not part of this visit's assessment. "
-                "Reload the page and make your changes again (R-RA-2)."
+                "Reload the page and make your changes again."
             )
             continue
         elif kind == "standard" and ident in STANDARD_BY_CODE:
@@ -168,13 +168,13 @@ def _plan_rows(
         else:
             problems.append(
                 "The form holds a hazard row that is not part of this visit's assessment. "
-                "Reload the page and make your changes again (R-RA-2)."
+                "Reload the page and make your changes again."
             )
             continue
         identity = _identity(row) if row.pk else item.key
         if item.key != "new":
             if identity in seen:
-                problems.append(f"“{row.hazard}” appears twice in the form (R-RA-2).")
+                problems.append(f"“{row.hazard}” appears twice in the form.")
                 continue
             seen.add(identity)
         plan.append((row, item))
@@ -186,13 +186,13 @@ def _plan_rows(
     if missing:
         problems.append(
             "The form is missing hazard rows that cannot be removed (the 001 hazards and the "
-            "household's risk flags). Reload the page and make your changes again (R-RA-2)."
+            "household's risk flags). Reload the page and make your changes again."
         )
     for row, item in plan:
         if item.remove and row.source != HazardRow.Source.ADDED:
             problems.append(
                 f"“{row.hazard}” cannot be removed: 001's hazards and the household's risk flags "
-                "can only be controlled (R-RA-2)."
+                "can only be controlled."
             )
     if problems:
         raise AssessmentInvalid(list(dict.fromkeys(problems)))
@@ -204,20 +204,18 @@ def _check_row(row: HazardRow, item: HazardRowInput) -> list[str]:
     name = (item.hazard.strip() if row.source == HazardRow.Source.ADDED else row.hazard) or "a row"
     if row.source == HazardRow.Source.ADDED:
         if not item.hazard.strip():
-            problems.append("Name the hazard you added (R-RA-2).")
+            problems.append("Name the hazard you added.")
         if item.category not in HazardCategory.values:
-            problems.append(f"Choose what kind of hazard “{name}” is (R-RA-2).")
+            problems.append(f"Choose what kind of hazard “{name}” is.")
     # R-RA-2: severity and likelihood are on the matrix's 3-point scale.
     for label, value in (("severity", item.severity), ("likelihood", item.likelihood)):
         if value not in (1, 2, 3):
-            problems.append(
-                f"The {label} of “{name}” must be 1, 2 or 3 on the 3×3 matrix (R-RA-2)."
-            )
+            problems.append(f"The {label} of “{name}” must be 1, 2 or 3 on the 3×3 matrix.")
     unknown = [code for code in item.controls if code not in MEASURES]
     if unknown:
-        problems.append(f"“{name}” cites control measures that are not in the catalogue (R-RA-2).")
+        problems.append(f"“{name}” cites control measures that are not in the catalogue.")
     if not item.controls and not item.other_controls.strip():
-        problems.append(f"Choose or write at least one control measure for “{name}” (R-RA-2).")
+        problems.append(f"Choose or write at least one control measure for “{name}”.")
     return problems
 
 
@@ -241,13 +239,13 @@ def _answers_problems(visit: Visit, answers: dict) -> list[str]:
     missing = [str(label(n).verbose_name) for n in PREPARATION_REQUIRED if blank(answers.get(n))]
     if missing:
         # R-RA-4: the 003 preparation questions.
-        problems.append(f"Answer the preparation questions: {'; '.join(missing)} (R-RA-4).")
+        problems.append(f"Answer the preparation questions: {'; '.join(missing)}.")
     if visit.is_doorstep:
         # R-RA-5: every question of the 000 doorstep form is required.
         missing = [str(label(n).verbose_name) for n in DOORSTEP_FIELDS if blank(answers.get(n))]
         if missing:
             problems.append(
-                f"Answer every question of the doorstep assessment: {'; '.join(missing)} (R-RA-5)."
+                f"Answer every question of the doorstep assessment: {'; '.join(missing)}."
             )
         last = answers.get("last_contact_on")
         if isinstance(last, datetime.date) and last > today:
@@ -492,12 +490,12 @@ def sign_off_problems(*, actor: User, visit: Visit, assessment: RiskAssessment) 
     if not actor.has_perm("schools.sign_off_risk", visit.school):
         problems.append(
             "Only a DSL, the Headteacher or a trust safeguarding lead can sign off a risk "
-            "assessment (R-RA-3)."
+            "assessment."
         )
     if assessment.assessor_id == actor.pk:
         problems.append(
             "You made the latest version of this risk assessment, so somebody else must sign it "
-            "off (R-RA-3)."
+            "off."
         )
     if visit.status not in EDITABLE:
         problems.append(
@@ -512,7 +510,7 @@ def assessment_sign_off(*, actor: User, visit: Visit, version: int) -> RiskAsses
     """R-RA-3: a DSL, head or trust lead other than the assessor signs off the version they read."""
     assessment = RiskAssessment.objects.select_related("assessor").filter(visit_id=visit.pk).first()
     if assessment is None:
-        raise AssessmentInvalid("This visit has no risk assessment to sign off (R-RA-1).")
+        raise AssessmentInvalid("This visit has no risk assessment to sign off.")
     problems = sign_off_problems(actor=actor, visit=visit, assessment=assessment)
     if problems:
         raise AssessmentInvalid(problems)
@@ -559,7 +557,7 @@ def assessment_reconfirm(*, actor, visit) -> RiskAssessment:
         names = ", ".join(flag.get_kind_display() for flag in unassessed)
         raise AssessmentInvalid(
             f"The household has risk flags the assessment does not control yet ({names}). Open "
-            "the assessment and control them; that re-confirms it (R-RA-2)."
+            "the assessment and control them; that re-confirms it."
         )
     before = assessment.confirmed_at
     assessment.confirmed_at = timezone.now()

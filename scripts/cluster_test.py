@@ -491,9 +491,9 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one scenario, read top to b
         django.setup()
         from django.db import close_old_connections
         from django.utils import timezone
-        from tracking.signouts import signout_create
 
         from tracking.models import EscalationStep, Notification, SignOut
+        from tracking.signouts import signout_create
 
         # Ladder schools, and one school whose office and staff make the steady load.
         ladder_worlds = [bench.world() for _ in range(LADDER_SCHOOLS)]

@@ -66,6 +66,7 @@ PAGES: dict[str, Page] = {
     "home": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
     "visits:mine": Page(allowed=("sam", "dana", "hugh"), forbidden=("olive", "max")),
     "visits:queue": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
+    "visits:all": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
     "visits:detail": Page(
         allowed=("sam", "tess", "dana", "hugh"),
         forbidden=("olive", "max"),

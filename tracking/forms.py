@@ -111,9 +111,7 @@ class SignOutForm(NamedLengthLimits, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields[
             "expected_return_at"
-        ].help_text = (
-            f"School time. The visit becomes overdue {grace_minutes} minutes after this (R-TRK-3)."
-        )
+        ].help_text = f"School time. The visit becomes overdue {grace_minutes} minutes after this."
         self.visitors = visitors
         self.stale_reasons = stale_reasons
         for visitor in visitors:

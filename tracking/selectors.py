@@ -118,7 +118,7 @@ def signout_decision_get(*, user: User, pk) -> SignOut:
         signout, user
     ):
         return signout
-    raise PermissionDenied("Only a manager can record the escalation decision (R-ESC-4).")
+    raise PermissionDenied("Only a manager can record the escalation decision.")
 
 
 def may_decide(*, user: User, signout: SignOut) -> bool:
@@ -355,6 +355,7 @@ def board_for_user(*, user: User, search: str = "") -> dict:
         .select_related("school", "visit__household")
         .prefetch_related(
             visitors,
+            _conditions(),
             Prefetch(
                 "notifications",
                 queryset=Notification.objects.filter(_in_doubt()).order_by("created_at"),
@@ -434,6 +435,20 @@ _URGENCY = [
 # ---------------------------------------------------------------------------------------------
 
 
+def _conditions() -> Prefetch:
+    """The authoriser's conditions ("phone the office on arrival"), newest decision first: the
+    visitors read them on their phone and the office on the board (R-AUTH-4)."""
+    from visits.models import Authorisation
+
+    return Prefetch(
+        "visit__authorisations",
+        queryset=Authorisation.objects.filter(decision=Authorisation.Decision.AUTHORISED)
+        .exclude(conditions="")
+        .order_by("-decided_at"),
+        to_attr="conditions_given",
+    )
+
+
 def signouts_of_visitor(*, user: User) -> list[BoardRow]:
     """My visit: the sign-outs I am out on now, for my phone."""
     now = timezone.now()
@@ -447,6 +462,7 @@ def signouts_of_visitor(*, user: User) -> list[BoardRow]:
         .prefetch_related(
             Prefetch("visitors", queryset=SignOutVisitor.objects.select_related("user")),
             Prefetch("notifications", queryset=Notification.objects.none(), to_attr="doubtful"),
+            _conditions(),
         )
         .distinct()
     )

@@ -140,7 +140,7 @@ ACTIONS = {
     "phone_in": {
         "title": "Left the visit safely",
         "explain": "The visitors have phoned in: they have left the visit safely. This stops "
-        "the escalation ladder (R-ESC-6).",
+        "the escalation ladder.",
         "button": "They have left safely",
         "done": "Recorded: left the visit safely. The ladder has stopped.",
     },
@@ -159,7 +159,7 @@ ACTIONS = {
     "help": {
         "title": "I need help",
         "explain": "If anyone is in immediate danger, call 999 first. This alerts the manager "
-        "and the office at once (R-ESC-7).",
+        "and the office at once.",
         "button": "I need help — alert the manager",
         "done": "The manager and the office have been alerted. If you are in danger, call 999.",
     },
@@ -189,6 +189,14 @@ def _action_view(request, pk: int, action: str):
                 messages.error(request, text)
         else:
             messages.success(request, words["done"])
+            if visitor is not None and action in ("returned", "going_home"):
+                # Back (or going home) from the phone: the next job is the Home Visit record,
+                # due within the school's deadline (24 hours by default).
+                hours = signout.school.record_deadline_hours
+                messages.info(
+                    request, f"The Home Visit record is due within {hours} hours: complete it now."
+                )
+                return redirect("records:record_edit", visit_pk=signout.visit_id)
         return redirect(_next(request, default))
     return render(
         request,

@@ -55,18 +55,14 @@ def authorisation_problems(*, actor: User, visit: Visit) -> list[str]:
     if visit.school.closure_mode:
         if Role.HEAD not in roles:
             problems.append(
-                "The school is in closure mode: only the Headteacher authorises visits (R-AUTH-1)."
+                "The school is in closure mode: only the Headteacher authorises visits."
             )
     elif not (roles & set(AUTHORISING_ROLES)) and not is_trust_lead:
-        problems.append(
-            "Only the Headteacher, the DSL or a Deputy DSL can authorise visits (R-AUTH-1)."
-        )
+        problems.append("Only the Headteacher, the DSL or a Deputy DSL can authorise visits.")
     if visit.requested_by_id == actor.pk:
-        problems.append("You requested this visit, so someone else must authorise it (R-AUTH-2).")
+        problems.append("You requested this visit, so someone else must authorise it.")
     elif visit.visitors.filter(user=actor).exists():
-        problems.append(
-            "You are a visitor on this visit, so someone else must authorise it (R-AUTH-2)."
-        )
+        problems.append("You are a visitor on this visit, so someone else must authorise it.")
     return problems
 
 
@@ -84,9 +80,7 @@ def _decide(
     if decision == Authorisation.Decision.AUTHORISED:
         # R-AUTH-3: a doorstep visit needs the Headteacher's consultation recorded.
         if visit.is_doorstep and visit.head_consulted_at is None:
-            problems.append(
-                "A doorstep visit needs the Headteacher's consultation recorded first (R-AUTH-3)."
-            )
+            problems.append("A doorstep visit needs the Headteacher's consultation recorded first.")
         problems.extend(signals.messages_from(signals.authorisation_checks, visit=visit))
     if problems:
         raise VisitBlocked(problems)
@@ -164,7 +158,7 @@ def visit_request_changes(*, actor: User, visit: Visit, what_to_change: str) -> 
 def visit_refuse(*, actor: User, visit: Visit, reason: str) -> Visit:
     # R-AUTH-4: a refusal needs a reason.
     if not reason.strip():
-        raise VisitBlocked("Give the reason for refusing the visit (R-AUTH-4).")
+        raise VisitBlocked("Give the reason for refusing the visit.")
     return _decide(
         actor=actor,
         visit=visit,
@@ -206,9 +200,7 @@ def visit_record_head_consultation(*, actor: User, visit: Visit, notes: str = ""
     if not Membership.objects.filter(
         user=actor, school_id=visit.school_id, role=Role.HEAD
     ).exists():
-        raise VisitBlocked(
-            "Only the Headteacher can record the Headteacher's consultation (R-AUTH-3)."
-        )
+        raise VisitBlocked("Only the Headteacher can record the Headteacher's consultation.")
     now = timezone.now()
     moved = Visit.objects.filter(pk=visit.pk, head_consulted_at__isnull=True).update(
         head_consulted_by=actor, head_consulted_at=now, updated_at=now

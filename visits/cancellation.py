@@ -24,7 +24,7 @@ from .notify import visit_email_later
 def visit_cancel(*, actor: User, visit: Visit, reason: str) -> Visit:
     """R-REQ-6: who, when and why; the office and the authoriser are told."""
     if not reason.strip():
-        raise VisitBlocked("Give the reason for cancelling the visit (R-REQ-6).")
+        raise VisitBlocked("Give the reason for cancelling the visit.")
     now = timezone.now()
     moved = Visit.objects.filter(pk=visit.pk, status__in=CANCELLABLE).update(
         status=Status.CANCELLED,
@@ -39,7 +39,7 @@ def visit_cancel(*, actor: User, visit: Visit, reason: str) -> Visit:
             return visit
         raise VisitConflict(
             f"This visit is {visit.get_status_display().lower()}: the visitors have returned, "
-            "so it can no longer be cancelled (R-REQ-6)."
+            "so it can no longer be cancelled."
         )
     audit_event_create(
         actor=actor,

@@ -110,12 +110,12 @@ class VisitRequestForm(NamedLengthLimits, forms.Form):
     out_of_hours_manager = StaffChoiceField(
         queryset=User.objects.none(),
         required=False,
-        help_text="Needed when the visit is before 08:00 or after 18:00 (R-REQ-4).",
+        help_text="Needed when the visit is before 08:00 or after 18:00.",
     )
     unscheduled = forms.BooleanField(
         required=False,
         label="Unscheduled: requested on the day from the field",
-        help_text="Only for households visited before (R-REQ-7).",
+        help_text="Only for households visited before.",
     )
     risk_rechecked = forms.BooleanField(
         required=False, label="I re-checked the household's risk information today"
@@ -158,10 +158,13 @@ class VisitRequestForm(NamedLengthLimits, forms.Form):
                 label=f"Visitor {slot}",
                 empty_label="—",
             )
+            # Visitors 2–4 are optional, and so is their role: it is only read when someone
+            # is chosen (an empty role then means the usual "Second visitor").
             self.fields[f"role_{slot}"] = forms.ChoiceField(
                 choices=Visitor.RoleOnVisit.choices,
                 initial=Visitor.RoleOnVisit.LEAD if slot == 1 else Visitor.RoleOnVisit.SECOND,
                 label=f"Role of visitor {slot}",
+                required=slot <= 1,
             )
         # Siblings: the other pupils of the chosen pupil's household.
         try:
@@ -199,11 +202,9 @@ class VisitRequestForm(NamedLengthLimits, forms.Form):
             )
             # R-REQ-3: shown against the fields here; the service enforces it too.
             if end <= start:
-                self.add_error("end_time", "The visit must end after it starts (R-REQ-3).")
+                self.add_error("end_time", "The visit must end after it starts.")
             elif back < end:
-                self.add_error(
-                    "return_time", "The return time must be after the visit ends (R-REQ-3)."
-                )
+                self.add_error("return_time", "The return time must be after the visit ends.")
         if cleaned.get("reason") == Reason.OTHER and not cleaned.get("reason_other"):
             self.add_error("reason_other", "Say what the other reason is.")
         if cleaned.get("interpreter_needed") and not cleaned.get("interpreter_language"):
@@ -251,7 +252,10 @@ class VisitRequestForm(NamedLengthLimits, forms.Form):
 
     def visitors(self) -> list[tuple[User, str]]:
         return [
-            (self.cleaned_data[f"visitor_{slot}"], self.cleaned_data[f"role_{slot}"])
+            (
+                self.cleaned_data[f"visitor_{slot}"],
+                self.cleaned_data.get(f"role_{slot}") or Visitor.RoleOnVisit.SECOND,
+            )
             for slot in range(1, VISITOR_SLOTS + 1)
             if self.cleaned_data.get(f"visitor_{slot}")
         ]
@@ -338,7 +342,7 @@ class DecisionForm(NamedLengthLimits, forms.Form):
         cleaned = super().clean()
         decision = cleaned.get("decision")
         if decision == self.REFUSE and not cleaned.get("reason", "").strip():
-            self.add_error("reason", "Give the reason for refusing the visit (R-AUTH-4).")
+            self.add_error("reason", "Give the reason for refusing the visit.")
         if decision == self.CHANGES and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Say what needs to change.")
         return cleaned
@@ -350,3 +354,79 @@ class CancelForm(NamedLengthLimits, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Why is the visit cancelled?",
     )
+
+
+class VisitFilterForm(forms.Form):
+    """The filters of the visits page (GET). Every choice is limited to the user's schools."""
+
+    SORTS = (
+        ("-start", "Newest visit first"),
+        ("start", "Oldest visit first"),
+        ("-submitted", "Most recently submitted"),
+        ("status", "Status"),
+        ("address", "Address"),
+    )
+
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        help_text="A pupil's name, a street or postcode, or a visit number.",
+    )
+    school = forms.ModelChoiceField(queryset=None, required=False, empty_label="Every school")
+    pupil = forms.ModelChoiceField(queryset=Pupil.objects.none(), required=False)
+    household = forms.ModelChoiceField(queryset=None, required=False)
+    staff = StaffChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Anyone",
+        label="Member of staff",
+        help_text="Requested the visit or went on it.",
+    )
+    status = forms.ChoiceField(required=False, choices=[("", "Any status")])
+    risk = forms.ChoiceField(required=False, label="Risk", choices=[("", "Any risk")])
+    date_from = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    doorstep = forms.BooleanField(required=False, label="Doorstep visits only")
+    out_of_hours = forms.BooleanField(required=False, label="Out of hours only")
+    overdue_record = forms.BooleanField(required=False, label="Record overdue")
+    sort = forms.ChoiceField(required=False, choices=SORTS, label="Sort by")
+
+    def __init__(self, *args, schools, **kwargs):
+        from schools.models import Household
+
+        from .models import Status
+        from .selectors import RISK_CHOICES
+
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = schools
+        self.fields["school"].widget.attrs["class"] = "form-select"
+        self.fields["pupil"].queryset = Pupil.objects.filter(school__in=schools)
+        self.fields["household"].queryset = Household.objects.filter(school__in=schools)
+        self.fields["staff"].queryset = (
+            User.objects.filter(
+                memberships__school__in=schools, memberships__role__in=VISITING_ROLES
+            )
+            .select_related("profile")
+            .distinct()
+            .order_by("first_name", "last_name")
+        )
+        self.fields["status"].choices = [("", "Any status"), *Status.choices]
+        self.fields["risk"].choices = [("", "Any risk"), *RISK_CHOICES]
+        if len(schools) < 2:
+            del self.fields["school"]
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        data = dict(self.cleaned_data)
+        data["status"] = [data["status"]] if data.get("status") else []
+        return data

@@ -152,6 +152,8 @@ class Visit(models.Model):
             # The authorisation queue and the dashboards: a school's visits in one status.
             models.Index(fields=["school", "status", "submitted_at"], name="visit_school_status"),
             models.Index(fields=["status", "planned_start"], name="visit_status_start"),
+            # The visits page: a school's visits, newest first (cost bounded by the page).
+            models.Index(fields=["school", "-planned_start"], name="visit_school_start"),
         ]
         constraints = [
             # R-REQ-3: start < end < return.

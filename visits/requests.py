@@ -171,9 +171,9 @@ def _check_request(*, school, data, pupils, visitors) -> Household:
     start, end, back = (data.get(k) for k in ("planned_start", "planned_end", "planned_return"))
     # R-REQ-3: the planned return is after the end, which is after the start.
     if start and end and end <= start:
-        problems.append("The visit must end after it starts (R-REQ-3).")
+        problems.append("The visit must end after it starts.")
     if end and back and back < end:
-        problems.append("The return time must be after the visit ends (R-REQ-3).")
+        problems.append("The return time must be after the visit ends.")
     manager = data.get("out_of_hours_manager")
     if manager is not None and not Membership.objects.filter(school=school, user=manager).exists():
         problems.append("The out-of-hours manager must be a member of the school.")
@@ -212,16 +212,15 @@ def visit_submission_check(
         minimum = max(minimum, 2)
     if len(active) < minimum:
         check.blockers.append(
-            "Visits are made in pairs: add a second visitor (R-REQ-2)."
+            "Visits are made in pairs: add a second visitor."
             if minimum == 2
-            else f"This visit needs at least {minimum} visitors (R-REQ-2)."
+            else f"This visit needs at least {minimum} visitors."
         )
 
     # R-REQ-3: not in the past, unless phoned in from the field (R-REQ-7).
     if visit.planned_start < now and not visit.unscheduled:
         check.blockers.append(
-            "The planned start is in the past. Correct it, or record the visit as unscheduled "
-            "(R-REQ-3)."
+            "The planned start is in the past. Correct it, or record the visit as unscheduled."
         )
 
     # R-REQ-4: evening visits warn and need an out-of-hours manager.
@@ -237,12 +236,10 @@ def visit_submission_check(
         check.out_of_hours = check.evening_warning = True
         check.warnings.append(
             f"Evening visits are strongly discouraged: this visit is outside "
-            f"{early:%H:%M}–{late:%H:%M} (R-REQ-4)."
+            f"{early:%H:%M}–{late:%H:%M}."
         )
         if visit.out_of_hours_manager_id is None:
-            check.blockers.append(
-                "An out-of-hours visit needs a named out-of-hours manager (R-REQ-4)."
-            )
+            check.blockers.append("An out-of-hours visit needs a named out-of-hours manager.")
 
     # R-REQ-5: nobody clinically vulnerable on a doorstep visit.
     if visit.is_doorstep:
@@ -254,7 +251,7 @@ def visit_submission_check(
         if vulnerable:
             check.blockers.append(
                 f"{', '.join(vulnerable)} is clinically vulnerable and cannot be a visitor on a "
-                "doorstep visit (R-REQ-5)."
+                "doorstep visit."
             )
 
     # R-REQ-7: unscheduled visits only to households visited before, risk re-checked today.
@@ -267,14 +264,13 @@ def visit_submission_check(
         if not visited_before:
             check.blockers.append(
                 "An unscheduled visit is never made to a household without an earlier completed "
-                "visit (R-REQ-7)."
+                "visit."
             )
         if visit.risk_rechecked_at is None or (
             timezone.localdate(visit.risk_rechecked_at) != timezone.localdate(now)
         ):
             check.blockers.append(
-                "Re-check the household's risk information today before an unscheduled visit "
-                "(R-REQ-7)."
+                "Re-check the household's risk information today before an unscheduled visit."
             )
 
     # R-REQ-8: households hold at least two current numbers.
@@ -283,7 +279,7 @@ def visit_submission_check(
         check.few_numbers_warning = True
         check.warnings.append(
             f"The household has {numbers} current contact number{'s' if numbers != 1 else ''}; "
-            f"the school expects at least {school.contact_numbers_minimum} (R-REQ-8)."
+            f"the school expects at least {school.contact_numbers_minimum}."
         )
 
     check.blockers.extend(signals.messages_from(signals.submission_checks, visit=visit))

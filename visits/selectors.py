@@ -103,6 +103,43 @@ def visit_timeline(*, visit: Visit) -> QuerySet:
     return AuditEvent.objects.filter(objects).select_related("actor")
 
 
+def decision_facts(*, visit: Visit) -> dict:
+    """What an authoriser reads before deciding besides the assessment (R-AUTH-6): the
+    household's risk flags and each warning the requester confirmed when submitting (R-REQ-4,
+    R-REQ-8), in plain words. Two queries whatever the household holds."""
+    from schools.models import HouseholdRiskFlag
+
+    flags = list(
+        HouseholdRiskFlag.objects.filter(household_id=visit.household_id).select_related(
+            "recorded_by"
+        )
+    )
+    warnings = []
+    school = visit.school
+    if visit.evening_warning_seen_at:
+        warnings.append(
+            {
+                "title": "Evening or out-of-hours visit",
+                "text": f"The visit is outside the school's visiting hours "
+                f"({school.morning_starts_at:%H:%M}–{school.evening_starts_at:%H:%M}); evening "
+                "visits are strongly discouraged.",
+                "seen_at": visit.evening_warning_seen_at,
+            }
+        )
+    if visit.few_numbers_warning_seen_at:
+        numbers = visit.household.contact_numbers.filter(current=True).count()
+        warnings.append(
+            {
+                "title": "Fewer contact numbers than the school expects",
+                "text": f"The household has {numbers} current contact "
+                f"number{'' if numbers == 1 else 's'}; the school expects at least "
+                f"{school.contact_numbers_minimum}.",
+                "seen_at": visit.few_numbers_warning_seen_at,
+            }
+        )
+    return {"household_flags": flags, "confirmed_warnings": warnings}
+
+
 # What needs doing next, in the order a member of staff reads their dashboard.
 DASHBOARD_GROUPS = (
     ("changes_requested", "Changes requested", (Status.CHANGES_REQUESTED,)),
@@ -204,3 +241,163 @@ def households_short_of_numbers(*, user: User):
         .prefetch_related("pupils")
         .order_by("school__name", "postcode")
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Every visit of the school: the DSL's and the Headteacher's searchable list
+# ---------------------------------------------------------------------------------------------
+
+VISIT_SORTS = {
+    "-start": ("-planned_start", "-pk"),
+    "start": ("planned_start", "pk"),
+    "status": ("status", "-planned_start", "-pk"),
+    "-submitted": ("-submitted_at", "-pk"),
+    "address": ("household__address_line_1", "-planned_start", "-pk"),
+}
+RISK_CHOICES = (("low", "Low"), ("medium", "Medium"), ("high", "High"), ("none", "Not assessed"))
+
+
+def visit_list_schools(*, user: User) -> QuerySet:
+    """The schools whose every visit `user` may list: DSLs, Heads and trust leads
+    (view_all_visits). Anyone else: 403 (R-SEC-1)."""
+    return schools_requiring(user, "view_all_visits")
+
+
+def visit_list(*, user: User, filters: dict, now=None) -> QuerySet[Visit]:
+    """Every visit at the schools where `user` sees all visits, filtered and sorted.
+
+    `filters` are a VisitFilterForm's cleaned data. The queryset holds only what a list row
+    shows, and each filter is a condition on the visit itself (subqueries, no joins that
+    multiply rows), so a page costs the same queries however many visits the school has.
+    """
+    import datetime
+
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    schools = list(visit_list_schools(user=user).only("pk", "record_deadline_hours"))
+    school = filters.get("school")
+    if school is not None:
+        schools = [s for s in schools if s.pk == school.pk]
+    visits = Visit.objects.filter(school_id__in=[s.pk for s in schools])
+
+    pupils_on = Visit.pupils.through.objects.filter(visit_id=OuterRef("pk"))
+    search = (filters.get("q") or "").strip()
+    if search:
+        condition = Q(household__address_line_1__icontains=search) | Q(
+            household__postcode__icontains=search.replace(" ", "")
+        )
+        condition |= Q(household__postcode__icontains=search)
+        words = search.split()
+        named = pupils_on
+        for word in words:
+            named = named.filter(
+                Q(pupil__first_name__icontains=word) | Q(pupil__last_name__icontains=word)
+            )
+        condition |= Exists(named)
+        if search.lstrip("#").isdigit():
+            condition |= Q(pk=int(search.lstrip("#")))
+        visits = visits.filter(condition)
+    if filters.get("pupil"):
+        visits = visits.filter(Exists(pupils_on.filter(pupil_id=filters["pupil"].pk)))
+    if filters.get("household"):
+        visits = visits.filter(household_id=filters["household"].pk)
+    if filters.get("staff"):
+        staff = filters["staff"]
+        visits = visits.filter(
+            Q(requested_by_id=staff.pk)
+            | Exists(Visitor.objects.filter(visit_id=OuterRef("pk"), user_id=staff.pk))
+        )
+    if filters.get("status"):
+        visits = visits.filter(status__in=filters["status"])
+    risk = filters.get("risk")
+    if risk == "none":
+        visits = visits.filter(risk_assessment__isnull=True)
+    elif risk:
+        visits = visits.filter(risk_assessment__overall_risk=risk)
+    if filters.get("date_from"):
+        start = datetime.datetime.combine(filters["date_from"], datetime.time.min)
+        visits = visits.filter(planned_start__gte=timezone.make_aware(start))
+    if filters.get("date_to"):
+        end = datetime.datetime.combine(
+            filters["date_to"] + datetime.timedelta(days=1), datetime.time.min
+        )
+        visits = visits.filter(planned_start__lt=timezone.make_aware(end))
+    if filters.get("doorstep"):
+        visits = visits.filter(kind="doorstep")
+    if filters.get("out_of_hours"):
+        visits = visits.filter(out_of_hours=True)
+    if filters.get("overdue_record"):
+        # R-REC-3: back, and the record more than the school's deadline (24 h) past return.
+        overdue = Q(pk__in=[])
+        for each in schools:
+            deadline = datetime.timedelta(hours=each.record_deadline_hours)
+            overdue |= Q(school_id=each.pk, returned_at__lte=now - deadline)
+        visits = visits.filter(overdue, status=Status.RETURNED)
+
+    order = VISIT_SORTS.get(filters.get("sort") or "-start", VISIT_SORTS["-start"])
+    return (
+        visits.select_related("household", "requested_by", "risk_assessment", "school")
+        .only(
+            "pk",
+            "status",
+            "kind",
+            "reason",
+            "reason_other",
+            "planned_start",
+            "planned_end",
+            "submitted_at",
+            "returned_at",
+            "out_of_hours",
+            "unscheduled",
+            "school__name",
+            "school__record_deadline_hours",
+            "household__address_line_1",
+            "household__postcode",
+            "requested_by__first_name",
+            "requested_by__last_name",
+            "requested_by__username",
+            "risk_assessment__overall_risk",
+            "risk_assessment__visit_id",
+        )
+        .prefetch_related(
+            Prefetch("pupils", queryset=Pupil.objects.only("pk", "first_name", "last_name")),
+            Prefetch(
+                "visitors",
+                queryset=Visitor.objects.select_related("user").only(
+                    "pk",
+                    "visit_id",
+                    "withdrawn_at",
+                    "user__first_name",
+                    "user__last_name",
+                    "user__username",
+                ),
+            ),
+        )
+        .order_by(*order)
+    )
+
+
+def visits_of_pupil(*, user: User, pupil: Pupil, limit: int = 20) -> tuple[list[Visit], bool]:
+    """The pupil's visits that `user` may see, newest first: all of them for DSLs, Heads and
+    trust leads (view_all_visits); for anyone else only those they requested or went on.
+    Returns (up to `limit` visits, whether `user` may open the full list)."""
+    from django.db.models import Exists, OuterRef
+
+    sees_all = user.has_perm("schools.view_all_visits", pupil.school)
+    visits = Visit.objects.filter(
+        school_id=pupil.school_id,
+        pk__in=Visit.pupils.through.objects.filter(pupil_id=pupil.pk).values("visit_id"),
+    )
+    if not sees_all:
+        visits = visits.filter(
+            Q(requested_by_id=user.pk)
+            | Exists(Visitor.objects.filter(visit_id=OuterRef("pk"), user_id=user.pk))
+        )
+    rows = list(
+        visits.select_related("requested_by", "risk_assessment").order_by("-planned_start", "-pk")[
+            :limit
+        ]
+    )
+    return rows, sees_all

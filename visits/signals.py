@@ -14,8 +14,9 @@ submission_checks = Signal()
 authorisation_checks = Signal()
 # Sent when `visit` (kwargs: visit, actor) has been cancelled: tracking closes its sign-out.
 visit_cancelled = Signal()
-# Receivers return extra template context for a visits page (sender: "mine" or "queue"; kwargs:
-# user): records adds the actions, concerns and overdue records panels.
+# Receivers return extra template context for a visits page (sender: "mine", "queue" or "decide";
+# kwargs: user, and visit on "decide"): records adds the actions, concerns and overdue records
+# panels; risk assessment adds the assessment an authoriser reads before deciding (R-AUTH-6).
 page_panels = Signal()
 
 
@@ -28,8 +29,8 @@ def messages_from(signal: Signal, *, visit) -> list[str]:
     ]
 
 
-def panels_for(page: str, *, user) -> dict:
+def panels_for(page: str, *, user, **kwargs) -> dict:
     context: dict = {}
-    for _, extra in page_panels.send(sender=page, user=user):
+    for _, extra in page_panels.send(sender=page, user=user, **kwargs):
         context.update(extra or {})
     return context

@@ -7,6 +7,7 @@ app_name = "visits"
 urlpatterns = [
     path("", views.my_visits, name="mine"),
     path("queue/", views.queue, name="queue"),
+    path("all/", views.visit_list, name="all"),
     path("new/", views.request_visit, name="new"),
     path("new/siblings/", views.siblings, name="siblings"),
     path("data-quality/", views.data_quality, name="data_quality"),

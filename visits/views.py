@@ -23,7 +23,7 @@ from . import (
     selectors,
     signals,
 )
-from .forms import CancelForm, DecisionForm, VisitRequestForm
+from .forms import CancelForm, DecisionForm, VisitFilterForm, VisitRequestForm
 from .models import CANCELLABLE, EDITABLE, CalendarFeed, Status
 
 
@@ -54,6 +54,35 @@ def queue(request):
         "visits/queue.html",
         # R-REC-3, R-REC-4, R-REC-6: concerns, overdue records and actions on the DSL's home.
         {"visits": visits, "now": timezone.now(), **signals.panels_for("queue", user=request.user)},
+    )
+
+
+@login_required
+@require_GET
+def visit_list(request):
+    """Every visit of the school, searchable, for DSLs, the Headteacher and trust leads."""
+    from django.core.paginator import Paginator
+
+    schools = selectors.visit_list_schools(user=request.user)
+    form = VisitFilterForm(request.GET or None, schools=schools)
+    filters = form.filters()
+    page = Paginator(selectors.visit_list(user=request.user, filters=filters), 25).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "visits/visit_list.html",
+        {
+            "form": form,
+            "page": page,
+            "visits": list(page.object_list),
+            "query": query.urlencode(),
+            "pupil_filter": filters.get("pupil"),
+            "household_filter": filters.get("household"),
+            "now": timezone.now(),
+        },
     )
 
 
@@ -172,10 +201,13 @@ def _submit(request, visit, *, confirmed: bool):
                 "warnings": pending.warnings,
             },
         )
-    except common.VisitBlocked as blocked:
-        for message in blocked.messages:
-            messages.error(request, message)
-        messages.info(request, "Your request is saved as a draft.")
+    except common.VisitBlocked:
+        # The visit page lists what stops it ("Before this can be submitted"): said once there.
+        messages.warning(
+            request,
+            "Not submitted yet: your request is saved as a draft. Put right what is listed "
+            "below, then submit it.",
+        )
     except common.VisitConflict as conflict:
         messages.error(request, str(conflict))
     else:
@@ -213,7 +245,16 @@ def decide(request, pk: int):
             messages.success(request, "Decision recorded. The requester has been emailed.")
             return redirect("visits:queue")
     return render(
-        request, "visits/decide.html", {"visit": visit, "form": form, "problems": problems}
+        request,
+        "visits/decide.html",
+        {
+            "visit": visit,
+            "form": form,
+            "problems": problems,
+            # R-AUTH-6: the household's flags and the warnings the requester confirmed.
+            **selectors.decision_facts(visit=visit),
+            **signals.panels_for("decide", user=request.user, visit=visit),
+        },
     )
 
 

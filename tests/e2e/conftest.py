@@ -40,6 +40,7 @@ def stack():
         )
         app.sms = sms
         app.start()
+        AUTHENTICATORS.update(demo_authenticators(app.seed_output))
         yield app
         app.stop()
 
@@ -99,14 +100,32 @@ def person(browser, stack):
         context.close()
 
 
-# The sign-in's code field ("Code*"), and not, say, a "Postcode" field on a landing page.
-CODE = re.compile(r"^Code\*?$")
+# The sign-in's second step: the code box of the token form.
+TOKEN_BOX = 'input[name="token-otp_token"]'
 
 # The authenticator app of each person who set one up in this session: TOTP secret, last step.
 AUTHENTICATORS: dict[str, dict] = {}
 
 
-def sign_in(page, username: str, stack) -> None:
+def demo_authenticators(seed_output: str) -> dict[str, dict]:
+    """The authenticator key seed_demo printed for each enrolled demo user."""
+    found = {}
+    for line in seed_output.splitlines():
+        match = re.match(r"\s+(\w+)\s+key ([A-Z2-7 ]+?)\s{2,}backup codes", line)
+        if match:
+            key = base64.b32decode(match.group(2).replace(" ", ""))
+            found[match.group(1)] = {"key": key, "last": -1}
+    return found
+
+
+def demo_backup_codes(seed_output: str, username: str) -> list[str]:
+    for line in seed_output.splitlines():
+        if line.strip().startswith(f"{username} ") and "backup codes" in line:
+            return line.split("backup codes")[1].split()
+    return []
+
+
+def sign_in(page, username: str, stack=None) -> None:
     """Username and password; then, as a DSL, Head or manager would: set up the authenticator
     app the first time (with an enrolment code emailed to her school address, then reading the
     key shown under the QR code), and type its code after."""
@@ -125,14 +144,15 @@ def sign_in(page, username: str, stack) -> None:
             with page.expect_navigation():
                 page.get_by_role("button", name="Continue").click()
         page.locator("main").get_by_role("button", name="Next").click()
-        secret = page.locator("main code").first.inner_text().strip()
+        secret = page.locator("main code").first.inner_text().strip().replace(" ", "")
         AUTHENTICATORS[username] = {"key": base64.b32decode(secret), "last": -1}
         page.get_by_label("Six-digit code from your app").fill(_next_code(username))
         with page.expect_navigation():
             page.locator("main").get_by_role("button", name="Next").click()
         page.goto("/")
-    elif page.get_by_label(CODE).count():
-        page.get_by_label(CODE).fill(_next_code(username))
+    elif page.locator(TOKEN_BOX).count():
+        # Enrolled already (the demo's DSLs, Head and manager): the code from their app.
+        page.locator(TOKEN_BOX).fill(_next_code(username))
         with page.expect_navigation():
             page.get_by_role("button", name="Verify").click()
     assert "/accounts/sign-in/" not in page.url, (username, page.locator("main").inner_text())

@@ -103,7 +103,9 @@ class Stack:
         )
         self.mailbox.start()
         self.manage("migrate", "--no-input", "-v", "0")
-        self.manage("seed_demo")
+        # The demo's printed two-factor keys and backup codes (seed_demo enrols DSLs, Heads
+        # and managers), read by tests/e2e/conftest.py.
+        self.seed_output = self.manage("seed_demo")
         bin_dir = Path(sys.executable).parent
         self._spawn(
             "web",

@@ -43,6 +43,7 @@ def test_nothing_on_any_page_is_blocked_by_the_content_security_policy(browser, 
     page.goto("/visits/queue/")
     page.set_viewport_size({"width": 390, "height": 844})
     page.get_by_role("button", name="Show navigation").click()  # Bootstrap's JS under the CSP
+    page.get_by_role("button", name="More").click()  # and its dropdown
     assert page.get_by_role("link", name="Audit trail").is_visible()
     context.close()
     assert refused == []

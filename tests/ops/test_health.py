@@ -10,8 +10,8 @@ from unittest import mock
 import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
-from tracking.ladder import ESCALATION_SCAN
 
+from tracking.ladder import ESCALATION_SCAN
 from tracking.models import Heartbeat, Notification
 
 pytestmark = pytest.mark.django_db

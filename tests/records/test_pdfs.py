@@ -267,7 +267,7 @@ def test_the_doorstep_assessment_pdf_answers_from_the_contact_log_and_warns_of_i
     # The last contact was four weeks before this Wednesday (tests.factories.doorstep_answers).
     assert "28/10/2026: Phone call with mother: all well, work collected." in text
     assert "History of domestic violence; mother has had suicidal thoughts." in text
-    assert "the visit must not be undertaken (R-RA-7)" in text
+    assert "the visit must not be undertaken" in text
 
 
 def test_the_chronology_and_the_whole_file_print_with_every_record(

@@ -140,7 +140,7 @@ def test_a_record_without_an_outcome_or_acknowledgement_cannot_be_submitted(
     with pytest.raises(services.RecordBlocked) as blocked:
         complete_record(returned_visit, sam, outcome="", outcome_details="", acknowledgement="")
     problems = " ".join(blocked.value.messages)
-    assert "Choose the outcome of the visit (R-REC-1)" in problems
+    assert "Choose the outcome of the visit" in problems
     assert "parent or guardian's acknowledgement" in problems
     returned_visit.refresh_from_db()
     assert returned_visit.status == Status.RETURNED
@@ -350,7 +350,7 @@ def test_an_incomplete_submission_keeps_the_draft_and_names_the_rules(
     )
     assert response.status_code == 200
     assert b"cannot be submitted yet" in response.content
-    assert b"Describe the outcome of the visit (R-REC-1)." in response.content
+    assert b"Describe the outcome of the visit." in response.content
     record = VisitRecord.objects.get()
     assert (record.status, record.comments) == ("draft", "Kept")
     # The page carries the new version, so saving again is not a conflict.

@@ -211,7 +211,7 @@ def test_the_preparation_questions_of_003_are_required(visit, sam):
         services.assessment_save(actor=sam, visit=visit, rows=_rows(visit), answers=answers)
     message = " ".join(raised.value.messages)
     assert "If you are refused entry" in message and "The visit must happen by" in message
-    assert "(R-RA-4)" in message
+    assert "Answer the preparation questions" in message
     assert not RiskAssessment.objects.exists()
 
 

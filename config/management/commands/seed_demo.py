@@ -1,5 +1,11 @@
-"""Demo data: the named people of DESIGN.md "Tests", two trust schools and an unrelated one,
-about 30 fictional pupils in 20 households. Running it again changes nothing."""
+"""Demo data: the named people of DESIGN.md "Tests" and a few more colleagues, two trust schools
+and an unrelated one, about 30 fictional pupils in 20 households, and a school week of visits in
+every state (config.demo). Running it again changes nothing; `--fresh-day` makes the live visits
+(out now, due back in a few minutes) again from the present moment.
+
+The people who must sign in with two factors (DSLs, Heads, managers) are enrolled with an
+authenticator key and ten backup codes, printed at the end, so an evaluator can sign in without a
+phone."""
 
 import datetime
 import random
@@ -41,6 +47,13 @@ PEOPLE = [
     ("max", "Max", "Fielding", "100001", Role.MANAGER, "Business manager", "07700 900106"),
     ("bea", "Bea", "Lindqvist", "100002", Role.DSL, "Designated Safeguarding Lead", "07700 900107"),
     ("oscar", "Oscar", "Reyes", "900001", Role.DSL, "Designated Safeguarding Lead", "07700 900108"),
+    # Colleagues who are out on visits in the living demo (config.demo).
+    ("ravi", "Ravi", "Shah", "100001", Role.STAFF, "Learning mentor", "07700 900109"),
+    ("nina", "Nina", "Kaur", "100001", Role.STAFF, "Family support worker", "07700 900110"),
+    ("kit", "Kit", "Morgan", "100001", Role.STAFF, "Pastoral lead", "07700 900111"),
+    ("ade", "Ade", "Bello", "100001", Role.DEPUTY_DSL, "Deputy DSL", "07700 900112"),
+    ("lena", "Lena", "Novak", "100002", Role.STAFF, "Attendance officer", "07700 900113"),
+    ("joe", "Joe", "Haddad", "100002", Role.STAFF, "Family support worker", "07700 900114"),
 ]
 
 SCHOOLS = [
@@ -150,10 +163,46 @@ POSTCODES = [
 
 
 class Command(BaseCommand):
-    help = "Create demo data (idempotent): the named people, three schools, pupils and households."
+    help = (
+        "Create demo data (idempotent): the named people, three schools, pupils, households and "
+        "a school week of visits in every state."
+    )
 
-    @transaction.atomic
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--fresh-day",
+            action="store_true",
+            help="Cancel today's live visits and make them again from now, so the pair due back "
+            "in a few minutes is fresh.",
+        )
+
     def handle(self, *args, **options):
+        with transaction.atomic():
+            schools, people = self._directory()
+        from config.demo import Demo
+
+        demo = Demo(schools=schools, people=people)
+        if options["fresh_day"]:
+            demo.fresh_day()
+        made = demo.build()
+        with transaction.atomic():
+            codes = {username: _two_factor(user) for username, user in people.items()}
+
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Everyone's password:"))
+        self.stdout.write(f"    {DEMO_PASSWORD}")
+        for username, first, _last, urn, role, _title, _mobile in PEOPLE:
+            self.stdout.write(f"    {username:<6} {first}, {role.label} at {schools[urn].name}")
+        self.stdout.write(
+            "Two-factor sign-in: add the key to an authenticator app, or type one of the backup "
+            "codes (each works once) when asked for the code:"
+        )
+        for username, (key, tokens) in codes.items():
+            if key:
+                self.stdout.write(f"    {username:<6} key {key}   backup codes {' '.join(tokens)}")
+        if made:
+            self.stdout.write(f"Visits made: {', '.join(made)}.")
+
+    def _directory(self):
         trust, _ = Trust.objects.get_or_create(name="Aire Valley Learning Trust")
         schools = {}
         for urn, name, in_trust in SCHOOLS:
@@ -202,10 +251,7 @@ class Command(BaseCommand):
             self._pupils(schools["100002"], people["bea"], count_households=3, first_pupil=24)
             self._pupils(schools["900001"], people["oscar"], count_households=1, first_pupil=28)
 
-        self.stdout.write(self.style.SUCCESS("Demo data is ready. Everyone's password:"))
-        self.stdout.write(f"    {DEMO_PASSWORD}")
-        for username, first, _last, urn, role, _title, _mobile in PEOPLE:
-            self.stdout.write(f"    {username:<6} {first}, {role.label} at {schools[urn].name}")
+        return schools, people
 
     def _pupils(self, school, recorder, *, count_households: int, first_pupil: int):
         rng = random.Random(f"homeward-{school.urn}")
@@ -289,6 +335,30 @@ class Command(BaseCommand):
                 if pupil.early_help:
                     pupil.professionals.add(family_support)
                 pupil_index += 1
+
+
+def _two_factor(user) -> tuple[str, list[str]]:
+    """A demo user who must use two factors (config.security) is enrolled: an authenticator
+    key (TOTP, shown grouped in fours) and backup codes (django-otp static tokens), topped up to
+    ten. Returns ("", []) for everyone else."""
+    import base64
+
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from config.security import two_factor_required
+
+    if not two_factor_required(user):
+        return "", []
+    app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if app is None:
+        app = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+    backup, _ = StaticDevice.objects.get_or_create(user=user, name="backup")
+    while backup.token_set.count() < 10:
+        backup.token_set.create(token=StaticToken.random_token())
+    secret = base64.b32encode(app.bin_key).decode()
+    key = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return key, list(backup.token_set.order_by("pk").values_list("token", flat=True))
 
 
 def _e164(number: str) -> str:
