@@ -238,7 +238,7 @@ def _receiving_pupil(*, actor: User, pupil: Pupil, school: School) -> Pupil:
     return new
 
 
-def chronology_csv(*, pupil: Pupil) -> str:
+def chronology_csv(*, pupil: Pupil, scope) -> str:
     """The pupil's chronology as CSV (formula-looking cells quoted, as the visits export does)."""
 
     def cell(value: str) -> str:
@@ -247,7 +247,7 @@ def chronology_csv(*, pupil: Pupil) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["When", "What", "Entry", "Who", "Details", "The child's words"])
-    for entry in records_selectors.chronology(pupil=pupil):
+    for entry in records_selectors.chronology(pupil=pupil, scope=scope):
         writer.writerow(
             [
                 timezone.localtime(entry.at).strftime("%d/%m/%Y %H:%M"),
@@ -264,20 +264,33 @@ def chronology_csv(*, pupil: Pupil) -> str:
 def file_documents(*, pupil: Pupil, printed_by: User) -> list[tuple[str, str, str, bytes]]:
     """(title, filename, content type, bytes) of the whole file: the whole-file PDF, the
     chronology CSV and each visit's risk assessment."""
+    # R-REC-8: the whole file goes. The transfer itself is the authority to read all of it (the
+    # sending DSL chose to send it, the receiving DSL accepted it; both were checked by the
+    # caller), not the printer's own role at the pupil's school. A long file comes in parts,
+    # each a bounded render, and every part goes.
+    scope = records_selectors.PupilFileScope(user_id=printed_by.pk, whole=True)
+    first, parts = records_pdf.pupil_file_pdf(pupil=pupil, scope=scope, printed_by=printed_by)
+    pdfs = [first] + [
+        records_pdf.pupil_file_pdf(pupil=pupil, scope=scope, printed_by=printed_by, part=part)[0]
+        for part in range(2, parts + 1)
+    ]
     documents = [
         (
-            "Whole safeguarding file",
-            "safeguarding-file.pdf",
+            "Whole safeguarding file" + (f", part {number} of {parts}" if parts > 1 else ""),
+            f"safeguarding-file-part-{number}.pdf" if parts > 1 else "safeguarding-file.pdf",
             "application/pdf",
-            records_pdf.pupil_file_pdf(pupil=pupil, printed_by=printed_by),
-        ),
+            pdf,
+        )
+        for number, pdf in enumerate(pdfs, start=1)
+    ]
+    documents.append(
         (
             "Chronology (CSV)",
             "chronology.csv",
             "text/csv",
-            chronology_csv(pupil=pupil).encode("utf-8-sig"),
-        ),
-    ]
+            chronology_csv(pupil=pupil, scope=scope).encode("utf-8-sig"),
+        )
+    )
     visits = (
         Visit.objects.filter(pupils=pupil, risk_assessment__isnull=False)
         .exclude(status="draft")
