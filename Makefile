@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-li
 PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-postgres lint format check system-deps venv migrate seed deploy-check bench e2e clean
+.PHONY: run test test-postgres lint format check system-deps node-deps venv migrate seed deploy-check bench e2e clean
 .PHONY: backup restore
 
 run: venv system-deps migrate ## Set up, load demo data and serve web + worker + beat on :8000
@@ -18,10 +18,10 @@ run: venv system-deps migrate ## Set up, load demo data and serve web + worker +
 	@echo "Homeward: http://127.0.0.1:8000  (Ctrl-C stops the web server, worker and beat)"
 	DEBUG=true $(VENV)/bin/honcho start -f Procfile.dev
 
-test: venv system-deps ## Set up and run the whole suite (SQLite, no Redis needed)
+test: venv system-deps node-deps ## Set up and run the whole suite (SQLite, no Redis needed)
 	$(VENV)/bin/pytest -n 2
 
-test-postgres: venv system-deps ## The whole suite on PostgreSQL and Redis
+test-postgres: venv system-deps node-deps ## The whole suite on PostgreSQL and Redis
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(VENV)/bin/pytest -n 2
 
 lint: venv
@@ -46,6 +46,9 @@ deploy-check: venv ## Django's deployment checks with production settings; fails
 migrate: venv
 	@mkdir -p var/celery-broker/processed
 	$(PY) manage.py migrate --no-input -v 1
+
+node-deps: ## The npm packages the tests use (oidc-provider for SSO, axe-core for the browser)
+	@test -f node_modules/oidc-provider/package.json -a -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
 venv: $(STAMP)
 

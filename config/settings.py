@@ -46,9 +46,14 @@ INSTALLED_APPS = [
     "two_factor",
     "axes",
     "csp",
+    # Issue #16: single sign-on with the school's Microsoft / Google / OpenID Connect provider.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
     "config.apps.HomewardConfig",
     "schools",
     "audit",
+    "sso",
     "visits",
     "contacts",
     "riskassess",
@@ -65,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -327,3 +333,19 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
 NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID", default="")
 NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
+
+# Single sign-on (sso/, docs/sso.md): django-allauth's OpenID Connect provider, under Homeward's
+# rules (sso.adapter). Providers are SignInProvider rows; client secrets come only from the
+# environment (SSO_CLIENT_SECRET_<PROVIDER_ID>). Nobody is signed up or linked by email address.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_QUERY_EMAIL = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # starting a sign-in takes a POST (no login CSRF)
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SSO_REQUESTS_TIMEOUT_SECONDS", default=10)
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "allauth.account.adapter.DefaultAccountAdapter"

@@ -46,6 +46,9 @@ auth_patterns = [
         name="password_change_done",
     ),
     path("two-factor/", signin.urls),
+    # Single sign-on (sso/): the provider's redirect URI and Homeward's own SSO pages.
+    path("sso/", include("sso.oidc_urls")),
+    path("sso/", include("sso.urls")),
 ]
 
 urlpatterns = [

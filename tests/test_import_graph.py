@@ -16,6 +16,7 @@ LAYERS = [
     "core",
     "schools",
     "audit",
+    "sso",
     "visits",
     "contacts",
     "riskassess",
