@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import schedule
+from celery.schedules import crontab, schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "schools",
     "audit",
     "sso",
+    "mis",
     "visits",
     "contacts",
     "riskassess",
@@ -349,3 +350,14 @@ SOCIALACCOUNT_LOGIN_ON_GET = False  # starting a sign-in takes a POST (no login 
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SSO_REQUESTS_TIMEOUT_SECONDS", default=10)
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "allauth.account.adapter.DefaultAccountAdapter"
+
+# MIS sync through Wonde (mis/, docs/mis-sync.md). Tokens only from the environment
+# (WONDE_TOKEN_<WONDE SCHOOL ID>). Nightly at MIS_SYNC_HOUR (UK time), and on demand in the admin.
+MIS_TIMEOUT_SECONDS = env.float("MIS_TIMEOUT_SECONDS", default=30.0)
+MIS_ATTEMPTS = env.int("MIS_ATTEMPTS", default=5)
+MIS_BACKOFF_SECONDS = env.float("MIS_BACKOFF_SECONDS", default=2.0)
+MIS_PER_PAGE = env.int("MIS_PER_PAGE", default=200)
+CELERY_BEAT_SCHEDULE["mis-sync"] = {
+    "task": "mis.tasks.mis_sync_all",
+    "schedule": crontab(hour=env.int("MIS_SYNC_HOUR", default=2), minute=30),
+}

@@ -58,6 +58,7 @@ urlpatterns = [
     path("tracking/", include("tracking.urls")),
     path("directory/", include("records.pupil_urls")),
     path("audit/", include("audit.urls")),
+    path("mis/", include("mis.urls")),
     # The admin signs in through Homeward's two-factor sign-in, never its own password-only form.
     path(
         "admin/login/",

@@ -55,6 +55,7 @@ def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
     return {
         **records,
         "visit": visit_draft(sam, pupil, [sam, tess]),
+        "sync_run": _sync_run(pupil.school),
         "assessed_visit": assessed_visit,
         "doorstep_visit": visit_draft(sam, pupil, [sam, tess], kind="doorstep"),
         "sam": sam,
@@ -87,6 +88,12 @@ def _tracking_world(sam, tess, dana, olive, pupil) -> dict:
         "signout": signout,
         "notification": Notification.objects.filter(signout=signout).first(),
     }
+
+
+def _sync_run(school):
+    from mis.models import SyncRun
+
+    return SyncRun.objects.create(school=school, status=SyncRun.Status.COMPLETED)
 
 
 def _records_world(sam, tess, dana, pupil) -> dict:

@@ -17,6 +17,7 @@ LAYERS = [
     "schools",
     "audit",
     "sso",
+    "mis",
     "visits",
     "contacts",
     "riskassess",

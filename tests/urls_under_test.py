@@ -60,6 +60,14 @@ def _visit(world):
 ADMIN_NAMESPACE = "admin"
 
 PAGES: dict[str, Page] = {
+    # The MIS sync's runs (R-SEC-5): for those who read records (DSL, deputy, Head).
+    "mis:runs": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
+    "mis:run_detail": Page(
+        allowed=("dana", "hugh"),
+        forbidden=("sam", "olive", "max"),
+        kwargs=lambda world: {"pk": world["sync_run"].pk},
+        scoped=True,
+    ),
     # After an SSO sign-in without the provider's MFA: Homeward's code (anyone signed in; a
     # verified session is sent home).
     "sso:verify": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
