@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_event_create
+from audit.services import audit_events_create_many
 from schools.models import Carer, ContactNumber, Household, Pupil, School
 from schools.services import pupil_mark_left
 from schools.validators import normalise_uk_phone, validate_uk_postcode
@@ -77,10 +77,23 @@ class Sync:
         self.school = run.school
         self.counts = dict.fromkeys(("added", "changed", "left", "refused", "review"), 0)
         self.items = []
+        self.events = []
+        self.new_links = []
         self.links = {}
+        self.linked_ids = set()
         for link in MisLink.objects.filter(school=self.school):
             self.links[(link.kind, link.wonde_id)] = link
+            self.linked_ids.add((link.kind, link.object_id))
         self.today = timezone.localdate()
+        self.numbers = {}  # household pk → its numbers, read once per run
+        # Homeward's pupils, read once (a delta touches few; a full sync compares with all).
+        self.by_upn, self.by_name = {}, set()
+        for pk, upn, first, last, born in Pupil.objects.filter(school=self.school).values_list(
+            "pk", "upn", "first_name", "last_name", "date_of_birth"
+        ):
+            if upn:
+                self.by_upn.setdefault(upn, []).append(pk)
+            self.by_name.add((first.lower(), last.lower(), born))
 
     # Recording
 
@@ -98,19 +111,17 @@ class Sync:
         )
 
     def audit(self, obj, event_type, changes=None):
-        audit_event_create(
-            actor=None,
-            school=self.school,
-            obj=obj,
-            event_type=event_type,
-            changes={"by": "MIS sync", "sync_run": self.run.pk, **(changes or {})},
-        )
+        """Written with the run's other rows at the end, in the same transaction."""
+        changes = {"by": "MIS sync", "sync_run": self.run.pk, **(changes or {})}
+        self.events.append((obj, event_type, changes))
 
     def link(self, kind, wonde_id, obj, synced):
-        link = MisLink.objects.create(
+        link = MisLink(
             school=self.school, kind=kind, wonde_id=str(wonde_id), object_id=obj.pk, synced=synced
         )
+        self.new_links.append(link)
         self.links[(kind, str(wonde_id))] = link
+        self.linked_ids.add((kind, obj.pk))
         return link
 
     def update(self, obj, link, values: dict, kind: str, label: str) -> None:
@@ -141,7 +152,8 @@ class Sync:
             )
         if changes:
             obj.save(update_fields=list(changes))
-            link.save(update_fields=["synced"])
+            if link.pk is not None:  # a new link is saved, with its values, at the end
+                link.save(update_fields=["synced"])
             self.audit(obj, f"mis.{kind}_changed", {"fields": changes})
             self.item("changed", kind, link.wonde_id, label, ", ".join(changes))
 
@@ -173,9 +185,9 @@ class Sync:
 
     def match_or_add_pupil(self, record, wonde_id, label, values):
         upn = values["upn"]
-        if upn and upn is not MISSING:
-            same_upn = list(Pupil.objects.filter(school=self.school, upn=upn))
-            if len(same_upn) == 1 and not self.linked("pupil", same_upn[0].pk):
+        if upn and upn is not MISSING and upn in self.by_upn:
+            same_upn = list(Pupil.objects.filter(pk__in=self.by_upn[upn]))
+            if len(same_upn) == 1 and ("pupil", same_upn[0].pk) not in self.linked_ids:
                 # Linked by the national pupil number. Where Homeward's values differ, they stay
                 # (the MIS's values become the baseline, so the difference is reported).
                 baseline = {k: _stored(v) for k, v in values.items() if v is not MISSING}
@@ -198,12 +210,7 @@ class Sync:
                 + " (switched off in Wonde?), so the pupil cannot be added.",
             )
             return None
-        if Pupil.objects.filter(
-            school=self.school,
-            first_name__iexact=first,
-            last_name__iexact=last,
-            date_of_birth=born,
-        ).exists():
+        if (first.lower(), last.lower(), born) in self.by_name:
             self.item(
                 "review",
                 "pupil",
@@ -226,12 +233,12 @@ class Sync:
             upn="" if values["upn"] is MISSING else values["upn"],
         )
         self.link("pupil", wonde_id, pupil, {k: _stored(v) for k, v in values.items()})
+        if pupil.upn:
+            self.by_upn.setdefault(pupil.upn, []).append(pupil.pk)
+        self.by_name.add((first.lower(), last.lower(), born))
         self.audit(pupil, "mis.pupil_added", {"wonde_id": wonde_id})
         self.item("added", "pupil", wonde_id, label)
         return pupil
-
-    def linked(self, kind, object_id) -> bool:
-        return MisLink.objects.filter(school=self.school, kind=kind, object_id=object_id).exists()
 
     def household_for(self, record, wonde_id, label):
         """The household of the pupil's first-priority contact with a home address; shared by
@@ -260,6 +267,7 @@ class Sync:
                 if household:
                     return household
             household = Household.objects.create(school=self.school, **values)
+            self.numbers[household.pk] = set()
             self.link("household", key, household, values)
             self.audit(household, "mis.household_added", {"wonde_contact": key})
             self.item("added", "household", key, str(household))
@@ -279,7 +287,6 @@ class Sync:
         if contacts is MISSING:
             return
         household = pupil.household
-        numbers = None
         for contact in sorted(contacts, key=_priority):
             contact_id = str(contact.get("id"))
             key = f"{contact_id}@{household.pk}"
@@ -316,8 +323,9 @@ class Sync:
             phones = _path(contact, "contact_details", "data", "phones")
             if phones is MISSING or not isinstance(phones, dict):
                 continue
+            numbers = self.numbers.get(household.pk)
             if numbers is None:
-                numbers = set(
+                numbers = self.numbers[household.pk] = set(
                     ContactNumber.objects.filter(household=household).values_list(
                         "number", flat=True
                     )
@@ -403,6 +411,8 @@ class Sync:
         self.item("added", "staff", wonde_id, label, "No role: roles are given in Homeward.")
 
     def finish(self):
+        MisLink.objects.bulk_create(self.new_links, batch_size=500)
+        audit_events_create_many(actor=None, school=self.school, events=self.events)
         SyncItem.objects.bulk_create(self.items, batch_size=500)
         for name, count in self.counts.items():
             setattr(self.run, name, count)
