@@ -91,9 +91,9 @@ def main():
     assert delta_run.changed == CHANGES, delta_run.changed
 
     engine = connection.vendor
-    result = f"""## mis_sync
+    result = f"""## MIS sync through Wonde (bench/mis_sync.py)
 
-MIS sync through Wonde (R-SEC-5), from the fake Wonde on 127.0.0.1, on {engine}.
+R-SEC-5, from the fake Wonde on 127.0.0.1 (pages of 200), on {engine}.
 
 | run | records | wall time | queries | target |
 | --- | --- | ---: | ---: | --- |
