@@ -1,6 +1,7 @@
+import importlib
 import time
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.contrib.auth.signals import user_logged_in
 
 
@@ -15,6 +16,16 @@ class HomewardConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the security system checks)
 
         user_logged_in.connect(stamp_sign_in, dispatch_uid="homeward_stamp_sign_in")
+
+        # Register every app's tasks in every process (web too), so core.enqueue finds them by
+        # name; Celery's lazy autodiscovery otherwise only runs when a worker starts.
+        for app_config in apps.get_app_configs():
+            module = f"{app_config.name}.tasks"
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as error:
+                if error.name != module:
+                    raise
 
 
 def stamp_sign_in(sender, request, user, **kwargs):

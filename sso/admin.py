@@ -48,6 +48,17 @@ class LinkForm(forms.ModelForm):
         fields = ("user", "uid")
         labels = {"uid": "Identity ID (Entra: Object ID; Google: the account's subject ID)"}
 
+    def clean(self):
+        data = super().clean()
+        provider, user, uid = data.get("provider"), data.get("user"), data.get("uid", "")
+        if provider and uid:
+            linked = SocialAccount.objects.filter(provider=provider.provider_id)
+            if linked.filter(uid=uid.strip()).exists():
+                raise ValidationError("That identity is already linked to a Homeward account.")
+            if user and linked.filter(user=user).exists():
+                raise ValidationError(f"{user} is already linked to an identity at {provider}.")
+        return data
+
 
 @admin.register(SocialAccount)
 class LinkedIdentityAdmin(admin.ModelAdmin):
@@ -59,16 +70,12 @@ class LinkedIdentityAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        try:
-            linked = services.identity_link(
-                actor=request.user,
-                user=form.cleaned_data["user"],
-                provider=form.cleaned_data["provider"],
-                uid=form.cleaned_data["uid"],
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return
+        linked = services.identity_link(
+            actor=request.user,
+            user=form.cleaned_data["user"],
+            provider=form.cleaned_data["provider"],
+            uid=form.cleaned_data["uid"],
+        )
         obj.pk = linked.pk
 
     def delete_model(self, request, obj):

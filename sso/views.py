@@ -4,7 +4,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
-from django_otp import match_token
+from django_otp import match_token, user_has_device
 
 from .adapter import INVITATION_SESSION_KEY
 from .services import invitation_for_token
@@ -25,6 +25,8 @@ def verify(request):
     the code from Homeward's authenticator app (or a backup code), as after a password."""
     if request.user.is_verified():
         return redirect("home")
+    if not user_has_device(request.user, confirmed=True):
+        return redirect("two_factor:setup")  # no app yet: set one up (which verifies)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["token"].replace(" ", ""))

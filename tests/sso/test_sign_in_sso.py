@@ -321,3 +321,17 @@ def test_client_secrets_are_not_in_the_database(entra):
     field_names = {f.name for f in type(entra)._meta.get_fields()}
     assert not {"secret", "client_secret"} & field_names
     assert entra.secret_variable == "SSO_CLIENT_SECRET_OAKFIELD_MICROSOFT"
+
+
+def test_an_identity_already_linked_to_someone_cannot_be_linked_again(
+    admin_client, entra, sam, tess
+):
+    # R-SEC-4: a person is linked to their provider identity once
+    linked(sam, entra, "oid-sam")
+    response = admin_client.post(
+        reverse("admin:socialaccount_socialaccount_add"),
+        {"user": tess.pk, "provider": entra.pk, "uid": "oid-sam"},
+    )
+    assert response.status_code == 200
+    assert "already linked" in response.content.decode()
+    assert SocialAccount.objects.filter(user=tess).count() == 0
