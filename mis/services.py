@@ -155,7 +155,8 @@ class Sync:
             if link.pk is not None:  # a new link is saved, with its values, at the end
                 link.save(update_fields=["synced"])
             self.audit(obj, f"mis.{kind}_changed", {"fields": changes})
-            self.item("changed", kind, link.wonde_id, label, ", ".join(changes))
+            fields = ", ".join(f.replace("_", " ") for f in changes)
+            self.item("changed", kind, link.wonde_id, label, fields)
 
     # Students
 

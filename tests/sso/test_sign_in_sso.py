@@ -335,3 +335,32 @@ def test_an_identity_already_linked_to_someone_cannot_be_linked_again(
     assert response.status_code == 200
     assert "already linked" in response.content.decode()
     assert SocialAccount.objects.filter(user=tess).count() == 0
+
+
+def test_a_trust_wide_tenant_signs_in_staff_of_every_school_in_the_trust_only(
+    client, oidc_server, trust, sam, bea, oscar, monkeypatch
+):
+    # R-SEC-4: a provider per school or per trust
+    from django.test import Client
+
+    from sso.models import SignInProvider
+
+    from .conftest import CLIENT_ID, CLIENT_SECRET, TENANT
+
+    monkeypatch.setenv("SSO_CLIENT_SECRET_TRUST_MICROSOFT", CLIENT_SECRET)
+    provider = SignInProvider.objects.create(
+        trust=trust,
+        kind=SignInProvider.Kind.ENTRA,
+        provider_id="trust-microsoft",
+        name="Aire Valley Microsoft 365",
+        client_id=CLIENT_ID,
+        tenant_id=TENANT,
+        server_url=oidc_server.issuer,
+    )
+    linked(bea, provider, "oid-sam")  # Birchwood, in the trust
+    assert sso_sign_in(client, oidc_server, "trust-microsoft", "sam").status_code == 302
+    assert signed_in_as(client) == str(bea.pk)
+
+    linked(oscar, provider, "oid-olive")  # Riverside, outside the trust
+    other = Client()
+    assert sso_sign_in(other, oidc_server, "trust-microsoft", "olive").status_code == 403
