@@ -14,7 +14,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/homeward
 ENV_FILE ?=
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-clock test-postgres lint format check system-deps venv migrate seed deploy-check bench e2e clean
+.PHONY: run test test-clock test-postgres lint format check system-deps venv migrate seed deploy-check bench e2e clean node-deps
 .PHONY: backup restore cluster-test
 
 # `make run PORT=8123` serves on another port; `make run DEBUG=true` shows Django's debug pages
@@ -29,7 +29,7 @@ run: venv system-deps migrate ## Set up, load demo data and serve web + worker +
 	@HOMEWARD_DEV=true DEBUG=$(DEBUG) $(VENV)/bin/honcho start -f Procfile.dev -p $(PORT) \
 	  || { status=$$?; [ $$status -eq 130 ] || [ $$status -eq 143 ] || exit $$status; }
 
-test: venv system-deps ## Set up and run the whole suite (SQLite, no Redis needed)
+test: venv system-deps node-deps ## Set up and run the whole suite (SQLite, no Redis needed)
 	HOMEWARD_DEV=true $(VENV)/bin/pytest -n 2
 
 # The wall clock each `make test-clock` run starts at (tests/conftest.py): one minute to midnight
@@ -46,7 +46,7 @@ test-clock: venv system-deps ## The date-sensitive tests with the wall clock mov
 	  HOMEWARD_TEST_CLOCK=$$clock $(VENV)/bin/pytest -n 2 -q $(CLOCK_TESTS); \
 	done
 
-test-postgres: venv system-deps ## The whole suite on PostgreSQL and Redis
+test-postgres: venv system-deps node-deps ## The whole suite on PostgreSQL and Redis
 	HOMEWARD_DEV=true DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(VENV)/bin/pytest -n 2
 
 lint: venv
@@ -71,6 +71,9 @@ deploy-check: venv ## Django's deployment checks on the environment given (and E
 migrate: venv
 	@mkdir -p var/celery-broker/processed
 	HOMEWARD_DEV=true $(PY) manage.py migrate --no-input -v 1
+
+node-deps: ## The npm packages the tests use (oidc-provider for SSO, axe-core for the browser)
+	@test -f node_modules/oidc-provider/package.json -a -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
 venv: $(STAMP)
 

@@ -29,6 +29,25 @@ def audit_event_create(
     )
 
 
+def audit_events_create_many(*, actor, school, events) -> None:
+    """Record many events at once, e.g. a sync run's: `events` are (obj, event_type, changes).
+    Call it inside the changes' transaction."""
+    AuditEvent.objects.bulk_create(
+        (
+            AuditEvent(
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                school=school,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                event_type=event_type,
+                changes=changes or {},
+            )
+            for obj, event_type, changes in events
+        ),
+        batch_size=500,
+    )
+
+
 @transaction.atomic
 def document_download_record(
     *, actor: User, school: School, obj: models.Model, document: str, details: dict | None = None

@@ -1,6 +1,7 @@
+import importlib
 import time
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import pre_save
 
@@ -61,6 +62,16 @@ def refuse_overlong_text(sender, instance, raw=False, **kwargs):
                     f"{field.max_length:,} characters; this has {len(value):,}."
                 }
             )
+
+        # Register every app's tasks in every process (web too), so core.enqueue finds them by
+        # name; Celery's lazy autodiscovery otherwise only runs when a worker starts.
+        for app_config in apps.get_app_configs():
+            module = f"{app_config.name}.tasks"
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as error:
+                if error.name != module:
+                    raise
 
 
 def stamp_sign_in(sender, request, user, **kwargs):

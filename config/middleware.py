@@ -10,6 +10,8 @@ from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp import user_has_device
 
+from sso.session import provider_mfa_verified, signed_in_with_sso
+
 from .security import SIGNED_IN_AT_SESSION_KEY, two_factor_required
 
 
@@ -53,10 +55,16 @@ class TwoFactorRequiredMiddleware:
     """Nobody who must use two-factor sign-in (config.security) reaches a page until their
     session is verified with their authenticator app or a backup code. Not enrolled yet: the
     set-up page, with no way round it. Enrolled, but this session was never verified: signed
-    out, to sign in again with a code."""
+    out, to sign in again with a code.
+
+    Signed in with the school's Microsoft or Google account (sso/): verified when the provider's
+    ID token said it used more than one factor; otherwise the code is asked for on sso:verify,
+    exactly the second step a password sign-in has."""
 
     # All an unverified user may open: setting up the app, and signing in or out.
-    ALLOWED_UNVERIFIED = frozenset({"two_factor:setup", "two_factor:qr", "login", "logout"})
+    ALLOWED_UNVERIFIED = frozenset(
+        {"two_factor:setup", "two_factor:qr", "login", "logout", "sso:verify"}
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -70,9 +78,13 @@ class TwoFactorRequiredMiddleware:
             return None
         if request.resolver_match.view_name in self.ALLOWED_UNVERIFIED:
             return None
+        if provider_mfa_verified(request):
+            return None
         if not two_factor_required(user):
             return None
         if user_has_device(user, confirmed=True):
+            if signed_in_with_sso(request):
+                return _go(request, reverse("sso:verify"))
             logout(request)
             return _to_sign_in(request)
         return _go(request, reverse("two_factor:setup"))

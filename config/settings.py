@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import schedule
+from celery.schedules import crontab, schedule
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,9 +62,15 @@ INSTALLED_APPS = [
     "two_factor",
     "axes",
     "csp",
+    # Issue #16: single sign-on with the school's Microsoft / Google / OpenID Connect provider.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
     "config.apps.HomewardConfig",
     "schools",
     "audit",
+    "sso",
+    "mis",
     "visits",
     "contacts",
     "riskassess",
@@ -86,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -413,3 +420,30 @@ if SENTRY_DSN:
         environment=env.str("SENTRY_ENVIRONMENT", default="production" if PRODUCTION else "dev"),
         release=env.str("SENTRY_RELEASE", default=""),
     )
+
+# Single sign-on (sso/, docs/sso.md): django-allauth's OpenID Connect provider, under Homeward's
+# rules (sso.adapter). Providers are SignInProvider rows; client secrets come only from the
+# environment (SSO_CLIENT_SECRET_<PROVIDER_ID>). Nobody is signed up or linked by email address.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_QUERY_EMAIL = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # starting a sign-in takes a POST (no login CSRF)
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SSO_REQUESTS_TIMEOUT_SECONDS", default=10)
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "allauth.account.adapter.DefaultAccountAdapter"
+
+# MIS sync through Wonde (mis/, docs/mis-sync.md). Tokens only from the environment
+# (WONDE_TOKEN_<WONDE SCHOOL ID>). Nightly at MIS_SYNC_HOUR (UK time), and on demand in the admin.
+MIS_TIMEOUT_SECONDS = env.float("MIS_TIMEOUT_SECONDS", default=30.0)
+MIS_ATTEMPTS = env.int("MIS_ATTEMPTS", default=5)
+MIS_BACKOFF_SECONDS = env.float("MIS_BACKOFF_SECONDS", default=2.0)
+MIS_PER_PAGE = env.int("MIS_PER_PAGE", default=200)
+CELERY_BEAT_SCHEDULE["mis-sync"] = {
+    "task": "mis.tasks.mis_sync_all",
+    "schedule": crontab(hour=env.int("MIS_SYNC_HOUR", default=2), minute=30),
+}

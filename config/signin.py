@@ -9,9 +9,14 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import include, path
 from two_factor import views as two_factor_views
+from two_factor.forms import AuthenticationTokenForm, BackupTokenForm
+
+from sso.selectors import password_sign_in_allowed, providers_enabled
 
 from .enrolment import (
     ENROLMENT_SESSION_KEY,
@@ -40,9 +45,33 @@ def _plain_labels(form):
     return form
 
 
+class PasswordForm(AuthenticationForm):
+    """Username and password, unless every school of the person signs in only through its
+    identity provider (sso.models.SignInSettings)."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not password_sign_in_allowed(user):
+            raise ValidationError(
+                "Your school signs in with its own Microsoft or Google account: use the "
+                "button below.",
+                code="password_sign_in_off",
+            )
+
+
 class SignInView(two_factor_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    form_list = (
+        (two_factor_views.LoginView.AUTH_STEP, PasswordForm),
+        (two_factor_views.LoginView.TOKEN_STEP, AuthenticationTokenForm),
+        (two_factor_views.LoginView.BACKUP_STEP, BackupTokenForm),
+    )
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form, **kwargs)
+        context["sso_providers"] = list(providers_enabled())
+        return context
 
     def get_form(self, step=None, **kwargs):
         return _plain_labels(super().get_form(step=step, **kwargs))

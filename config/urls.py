@@ -42,6 +42,9 @@ auth_patterns = [
         name="password_change_done",
     ),
     path("two-factor/", signin.urls),
+    # Single sign-on (sso/): the provider's redirect URI and Homeward's own SSO pages.
+    path("sso/", include("sso.oidc_urls")),
+    path("sso/", include("sso.urls")),
 ]
 
 urlpatterns = [
@@ -51,6 +54,7 @@ urlpatterns = [
     path("tracking/", include("tracking.urls")),
     path("directory/", include("records.pupil_urls")),
     path("audit/", include("audit.urls")),
+    path("mis/", include("mis.urls")),
     # The admin signs in through Homeward's two-factor sign-in, never its own password-only form.
     path(
         "admin/login/",

@@ -61,6 +61,7 @@ def world(sam, tess, dana, hugh, olive, max, oscar, household, pupil):
     return {
         **records,
         "visit": visit_draft(sam, pupil, [sam, tess]),
+        "sync_run": _sync_run(pupil.school),
         "assessed_visit": assessed_visit,
         "doorstep_visit": visit_draft(sam, pupil, [sam, tess], kind="doorstep"),
         "sam": sam,
@@ -108,6 +109,12 @@ def _transfers_world(sam, *, oakfield) -> dict:
         "received_document": received_file(transfer.pupil, by=sam).documents.get(),
         "offered_transfer": offered_file(to_school=oakfield),
     }
+
+
+def _sync_run(school):
+    from mis.models import SyncRun
+
+    return SyncRun.objects.create(school=school, status=SyncRun.Status.COMPLETED)
 
 
 def _records_world(sam, tess, dana, pupil) -> dict:

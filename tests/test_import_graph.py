@@ -16,6 +16,8 @@ LAYERS = [
     "core",
     "schools",
     "audit",
+    "sso",
+    "mis",
     "visits",
     "contacts",
     "riskassess",

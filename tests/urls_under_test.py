@@ -40,6 +40,13 @@ PUBLIC = {
     "tracking:checkin": "an overdue visitor's check-in link from an SMS: its signed, one-hour, "
     "single-use token is the key; it can only say I'm safe or 15 more minutes; rate-limited and "
     "audited (tests/tracking/test_checkin_link.py)",
+    "openid_connect_login": "starts signing in with the school's Microsoft or Google account "
+    "(a POST; django-allauth keeps the state, nonce and PKCE verifier in the session)",
+    "openid_connect_callback": "the identity provider's redirect back: only a code and a state "
+    "this session started are accepted (tests/sso/test_sign_in_sso.py)",
+    "sso:invitation": "an administrator's single-use link to link a provider account: the "
+    "random token (hashed in the database) is the key; nothing is linked until the school's own "
+    "provider signs the person in (tests/sso/test_sign_in_sso.py)",
 }
 
 # Public URLs whose 503 is an answer, not a crash: the readiness check says "not ready" when the
@@ -52,6 +59,9 @@ PUBLIC_KWARGS = {
     "visits:calendar_feed": {"token": "not-a-real-token"},
     "tracking:checkin": {"token": "not-a-real-token"},
     "transfers:package_link": {"token": "not-a-real-token"},
+    "openid_connect_login": {"provider_id": "no-such-school"},
+    "openid_connect_callback": {"provider_id": "no-such-school"},
+    "sso:invitation": {"token": "not-a-real-token"},
 }
 
 
@@ -63,6 +73,17 @@ def _visit(world):
 ADMIN_NAMESPACE = "admin"
 
 PAGES: dict[str, Page] = {
+    # The MIS sync's runs (R-SEC-5): for those who read records (DSL, deputy, Head).
+    "mis:runs": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),
+    "mis:run_detail": Page(
+        allowed=("dana", "hugh"),
+        forbidden=("sam", "olive", "max"),
+        kwargs=lambda world: {"pk": world["sync_run"].pk},
+        scoped=True,
+    ),
+    # After an SSO sign-in without the provider's MFA: Homeward's code (anyone signed in; a
+    # verified session is sent home).
+    "sso:verify": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
     "home": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
     "visits:mine": Page(allowed=("sam", "dana", "hugh"), forbidden=("olive", "max")),
     "visits:queue": Page(allowed=("dana", "hugh"), forbidden=("sam", "olive", "max")),

@@ -1,0 +1,94 @@
+// A real OpenID Connect provider for the single sign-on tests: the certified `oidc-provider`
+// package (package.json), on 127.0.0.1. Started by tests/sso/conftest.py with:
+//   OIDC_PORT, OIDC_JWKS (private signing keys, the first signs), OIDC_CLIENTS, OIDC_ACCOUNTS
+//   ({id: {claims: {...}, amr: [...]}}).
+// Sign-in is scripted: the account is the authorisation request's `login_hint`, and its `amr`
+// comes from OIDC_ACCOUNTS. POST /__test/mischief?mode=... alters the next ID token the token
+// endpoint returns, as an attacker or a broken provider would (wrong audience, expired, bad
+// signature, another nonce).
+import Provider from "oidc-provider";
+import * as jose from "jose";
+
+const port = Number(process.env.OIDC_PORT);
+const jwks = JSON.parse(process.env.OIDC_JWKS);
+const clients = JSON.parse(process.env.OIDC_CLIENTS);
+const accounts = JSON.parse(process.env.OIDC_ACCOUNTS);
+const issuer = `http://127.0.0.1:${port}`;
+let mischief = null;
+
+const provider = new Provider(issuer, {
+  clients,
+  jwks,
+  pkce: { required: () => true },
+  conformIdTokenClaims: false,
+  claims: {
+    // amr / acr / auth_time ride on the openid scope so the ID token carries them.
+    openid: ["sub", "tid", "hd", "oid", "amr", "acr", "auth_time"],
+    email: ["email", "email_verified"],
+    profile: ["name", "given_name", "family_name"],
+  },
+  features: { devInteractions: { enabled: false } },
+  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  findAccount: async (ctx, id) =>
+    accounts[id] ? { accountId: id, claims: async () => ({ sub: id, ...accounts[id].claims }) } : undefined,
+  loadExistingGrant: async (ctx) => {
+    const grantId = ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+    if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+    const grant = new ctx.oidc.provider.Grant({
+      clientId: ctx.oidc.client.clientId,
+      accountId: ctx.oidc.session.accountId,
+    });
+    grant.addOIDCScope("openid email profile");
+    await grant.save();
+    return grant;
+  },
+});
+
+async function tamper(idToken, mode) {
+  if (mode === "bad_signature") {
+    const [h, p, s] = idToken.split(".");
+    const flipped = (s[0] === "A" ? "B" : "A") + s.slice(1);
+    return [h, p, flipped].join(".");
+  }
+  const payload = jose.decodeJwt(idToken);
+  const header = jose.decodeProtectedHeader(idToken);
+  const now = Math.floor(Date.now() / 1000);
+  if (mode === "wrong_audience") payload.aud = "someone-elses-app";
+  if (mode === "expired") Object.assign(payload, { iat: now - 7200, exp: now - 3600 });
+  if (mode === "other_nonce") payload.nonce = "a-nonce-from-another-sign-in";
+  const key = await jose.importJWK(jwks.keys[0], header.alg);
+  return new jose.SignJWT(payload).setProtectedHeader({ alg: header.alg, kid: header.kid }).sign(key);
+}
+
+provider.use(async (ctx, next) => {
+  if (ctx.path === "/__test/mischief") {
+    mischief = ctx.query.mode || null;
+    ctx.body = "ok";
+    return;
+  }
+  if (ctx.path.startsWith("/interaction/")) {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const accountId = details.params.login_hint;
+    if (!accounts[accountId]) {
+      ctx.status = 400;
+      ctx.body = "unknown account";
+      return;
+    }
+    const result = { login: { accountId, amr: accounts[accountId].amr || ["pwd"] } };
+    const to = await provider.interactionResult(ctx.req, ctx.res, result, {
+      mergeWithLastSubmission: false,
+    });
+    ctx.status = 303;
+    ctx.redirect(to);
+    return;
+  }
+  await next();
+  if (ctx.path === "/token" && mischief && ctx.body && ctx.body.id_token) {
+    ctx.body = { ...ctx.body, id_token: await tamper(ctx.body.id_token, mischief) };
+    mischief = null;
+  }
+});
+
+provider.listen(port, "127.0.0.1", () => {
+  console.log(`ready ${issuer}`);
+});
