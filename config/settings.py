@@ -320,6 +320,8 @@ NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS
 NOTIFICATION_IN_DOUBT_AFTER_SECONDS = env.int("NOTIFICATION_IN_DOUBT_AFTER_SECONDS", default=120)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 CHECKIN_LINK_MINUTES = env.int("CHECKIN_LINK_MINUTES", default=60)
+# R-ESC-8: how long the one-tap acknowledgement link in a manager's or monitor's alert works.
+ACK_LINK_MINUTES = env.int("ACK_LINK_MINUTES", default=12 * 60)
 # SMS providers (tracking/sms.py): Twilio, or GOV.UK Notify with a template whose text is ((body)).
 SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=15.0)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

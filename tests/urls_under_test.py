@@ -32,6 +32,9 @@ PUBLIC = {
     "tracking:checkin": "an overdue visitor's check-in link from an SMS: its signed, one-hour, "
     "single-use token is the key; it can only say I'm safe or 15 more minutes; rate-limited and "
     "audited (tests/tracking/test_checkin_link.py)",
+    "tracking:acknowledge": "the one-tap acknowledgement link in a manager's or monitor's alert: "
+    "its signed, expiring, single-use token is the key; it can only say I am dealing with it and "
+    "shows no child's details; rate-limited and audited (tests/tracking/test_alarm.py)",
 }
 
 # Arguments for public URLs that take some.
@@ -39,6 +42,7 @@ PUBLIC_KWARGS = {
     "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
     "visits:calendar_feed": {"token": "not-a-real-token"},
     "tracking:checkin": {"token": "not-a-real-token"},
+    "tracking:acknowledge": {"token": "not-a-real-token"},
 }
 
 
@@ -266,6 +270,12 @@ PAGES: dict[str, Page] = {
         scoped=True,
     ),
     "tracking:emergency": Page(
+        allowed=("olive", "dana", "hugh", "max"),
+        forbidden=("sam", "tess"),
+        kwargs=lambda world: {"pk": world["signout"].pk},
+        scoped=True,
+    ),
+    "tracking:acknowledge_case": Page(
         allowed=("olive", "dana", "hugh", "max"),
         forbidden=("sam", "tess"),
         kwargs=lambda world: {"pk": world["signout"].pk},
