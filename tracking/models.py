@@ -222,6 +222,7 @@ class TrackingEvent(models.Model):
         HELP = "help", "Asked for help"
         CHECKED_IN_SAFE = "checked_in_safe", "Checked in: safe"
         CANCELLED = "cancelled", "Visit cancelled while out"
+        STILL_OUT = "still_out", "Still out: the return recorded was a mistake"
 
     class Via(models.TextChoices):
         BOARD = "board", "the office board"
@@ -454,6 +455,7 @@ class CheckInLink(models.Model):
     class Answer(models.TextChoices):
         SAFE = "safe", "I'm safe"
         MORE_TIME = "more_time", "15 more minutes"
+        STILL_OUT = "still_out", "I am still out"  # R-TRK-4: after tracking closed
 
     signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="checkin_links")
     visitor = models.ForeignKey(SignOutVisitor, on_delete=models.CASCADE, related_name="+")

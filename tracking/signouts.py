@@ -338,7 +338,9 @@ def signout_return(*, actor, signout: SignOut, went_home: bool, via: str, visito
     )
     if not moved:
         raise _not_open(signout)
-    visit_mark_returned(actor=actor, visit=signout.visit, at=now)
+    if Visit.objects.filter(pk=signout.visit_id, status=VisitStatus.OUT).exists():
+        # (A visit already recorded stays so when a reopened sign-out closes again, R-TRK-4.)
+        visit_mark_returned(actor=actor, visit=signout.visit, at=now)
     _cancel_prompts(signout)
     kind = TrackingEvent.Kind.WENT_HOME if went_home else TrackingEvent.Kind.RETURNED
     _event(signout, kind, via=via, actor=actor, visitor=visitor, now=now)

@@ -469,14 +469,29 @@ def checkin(request, token: str):
     )
     if link is None:
         return _checkin_refused(request, "This link is not valid. Call the school office.")
+    signout = link.signout
+    # R-TRK-4: after tracking closed the page says so, and offers "I am still out".
+    closed = checkins.closed_words(signout) if not signout.is_open else ""
+    still_out = signout.state in checkins.REOPENABLE and link.answer != "still_out"
     if request.method == "POST":
         try:
             link = checkins.checkin_answer(
                 link=link, answer=request.POST.get("answer", ""), client_ip=ip
             )
         except checkins.CheckInRefused as error:
-            return _checkin_refused(request, str(error), 200 if link.used_at else 400)
+            return render(
+                request,
+                "tracking/checkin.html",
+                {"refused": str(error), "link": link, "still_out": still_out and closed},
+                status=200 if link.used_at or closed else 400,
+            )
         return render(request, "tracking/checkin.html", {"link": link, "done": True})
+    if closed:
+        return render(
+            request,
+            "tracking/checkin.html",
+            {"refused": closed, "link": link, "still_out": still_out},
+        )
     if link.used_at is not None:
         return _checkin_refused(request, "This link has already been used. Thank you.")
     return render(request, "tracking/checkin.html", {"link": link, "done": False})
