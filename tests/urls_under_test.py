@@ -35,6 +35,10 @@ PUBLIC = {
     "tracking:acknowledge": "the one-tap acknowledgement link in a manager's or monitor's alert: "
     "its signed, expiring, single-use token is the key; it can only say I am dealing with it and "
     "shows no child's details; rate-limited and audited (tests/tracking/test_alarm.py)",
+    "tracking:twilio_status": "Twilio's delivery callbacks: POST only, refused with 403 and "
+    "audited unless signed with the auth token (tests/tracking/test_receipts.py)",
+    "tracking:notify_receipt": "GOV.UK Notify's delivery receipts: POST only, refused with 403 "
+    "and audited unless they carry the callback bearer token (tests/tracking/test_receipts.py)",
 }
 
 # Arguments for public URLs that take some.

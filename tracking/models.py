@@ -397,9 +397,29 @@ class Notification(models.Model):
     )
     resent_at = models.DateTimeField(null=True, blank=True)
 
+    # R-ESC-11: what the provider says became of an SMS, set only by its authenticated
+    # callbacks (tracking.receipts); never moves back from a final state.
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", "queued"
+        SENT = "sent", "sent to the network"
+        DELIVERED = "delivered", "delivered"
+        UNDELIVERED = "undelivered", "not delivered"
+        FAILED = "failed", "failed"
+
+    delivery_state = models.CharField(max_length=12, choices=Delivery.choices, blank=True)
+    provider_error_code = models.CharField(max_length=20, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
+            # Used by delivery callbacks: the message with the provider's id.
+            models.Index(
+                fields=["provider_ref"],
+                condition=~Q(provider_ref=""),
+                name="notification_provider_ref",
+            ),
             # Used by the escalation scan: messages to (re-)enqueue.
             models.Index(
                 fields=["retry_at"], condition=Q(retry_at__isnull=False), name="notification_retry"
@@ -434,6 +454,11 @@ class Notification(models.Model):
         """What became of the message, in words, for the emergency page and the board."""
         from django.utils import timezone
 
+        if self.delivery_state == self.Delivery.DELIVERED and self.delivered_at:
+            return f"delivered {timezone.localtime(self.delivered_at):%H:%M}"
+        if self.delivery_state in (self.Delivery.UNDELIVERED, self.Delivery.FAILED):
+            code = f" (error {self.provider_error_code})" if self.provider_error_code else ""
+            return f"not delivered{code}"
         if self.status == self.Status.SENT and self.sent_at:
             return f"sent {timezone.localtime(self.sent_at):%H:%M}"
         return self.get_status_display().lower()

@@ -24,4 +24,7 @@ urlpatterns = [
     path("check-in/<str:token>/", views.checkin, name="checkin"),
     # Public by design: the signed, one-time acknowledgement link in a manager's alert.
     path("ack/<str:token>/", views.acknowledge, name="acknowledge"),
+    # Providers' delivery receipts: each checks the provider's signature or token first.
+    path("hooks/twilio/status/", views.twilio_status, name="twilio_status"),
+    path("hooks/notify/receipt/", views.notify_receipt, name="notify_receipt"),
 ]

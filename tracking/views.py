@@ -1,6 +1,7 @@
 """The sign-out board, the visitor's phone page, the ladder's pages and the check-in link.
 Thin: access through a selector, a form, one service call, a redirect or a page."""
 
+import json
 import logging
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from riskassess.gates import assessment_currency
 
-from . import acknowledgements, checkins, common, outbox, selectors, signouts
+from . import acknowledgements, checkins, common, outbox, receipts, selectors, signouts
 from .forms import CallAttemptForm, DecisionForm, ExtendForm, SignOutForm, add_service_errors
 from .models import AckLink, Acknowledgement, CheckInLink, SignOut, TrackingEvent
 from .throttle import throttle_hit
@@ -25,6 +26,7 @@ from .tokens import (
     ack_token_read,
     checkin_token_read,
 )
+from .webhooks import NOTIFY, TWILIO, provider_webhook
 
 logger = logging.getLogger(__name__)
 GET_POST = require_http_methods(["GET", "POST"])
@@ -552,3 +554,39 @@ def acknowledge(request, token: str):
             request, refused="This link has already been used.", link=link, ack=current
         )
     return _ack_page(request, link=link, ack=current)
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery receipts from the SMS providers (R-ESC-11): authenticated by tracking.webhooks
+# ---------------------------------------------------------------------------------------------
+
+
+@provider_webhook(TWILIO)
+def twilio_status(request):
+    """Twilio's status callback for a message (StatusCallback, set when sending)."""
+    status = request.POST.get("MessageStatus", "")
+    receipts.notification_delivery_record(
+        provider=TWILIO,
+        provider_ref=request.POST.get("MessageSid", ""),
+        state=receipts.TWILIO_STATES.get(status, status),
+        error_code=request.POST.get("ErrorCode", ""),
+    )
+    return HttpResponse(status=204)
+
+
+@provider_webhook(NOTIFY)
+def notify_receipt(request):
+    """GOV.UK Notify's delivery receipt: JSON with the notification's id and status."""
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return HttpResponse("Not JSON.", status=400)
+    if not isinstance(data, dict):
+        return HttpResponse("Not a receipt.", status=400)
+    status = str(data.get("status", ""))
+    receipts.notification_delivery_record(
+        provider=NOTIFY,
+        provider_ref=str(data.get("id", "")),
+        state=receipts.NOTIFY_STATES.get(status, status),
+    )
+    return HttpResponse(status=204)
