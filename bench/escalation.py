@@ -120,6 +120,9 @@ def world():
         )
         people[name] = user
     school.designated_manager = people["max"]
+    # This run measures the ladder up to the manager; the escalation chain after it (R-ESC-9)
+    # would add steps: ten compressed hours between them keep it out of the measurement.
+    school.chain_step_minutes = school.chain_reminder_minutes = 600
     school.save()
     household = Household.objects.create(
         school=school, address_line_1="1 Bench Road", town="Leeds", postcode="LS6 1AA"

@@ -397,6 +397,8 @@ METRICS_WINDOW_MINUTES = env.int("METRICS_WINDOW_MINUTES", default=15)
 READYZ_OUTBOX_MINUTES = env.int("READYZ_OUTBOX_MINUTES", default=5)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 CHECKIN_LINK_MINUTES = env.int("CHECKIN_LINK_MINUTES", default=60)
+# R-ESC-8: how long the one-tap acknowledgement link in a manager's or monitor's alert works.
+ACK_LINK_MINUTES = env.int("ACK_LINK_MINUTES", default=12 * 60)
 # SMS providers (tracking/sms.py): Twilio, or GOV.UK Notify with a template whose text is ((body)).
 SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=15.0)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

@@ -17,6 +17,7 @@ from . import services
 from .models import (
     Carer,
     ContactNumber,
+    EscalationChainMember,
     Household,
     HouseholdRiskFlag,
     Membership,
@@ -216,6 +217,15 @@ class TrustAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class EscalationChainInline(admin.TabularInline):
+    """R-ESC-9: the school's escalation chain after the manager, in order."""
+
+    model = EscalationChainMember
+    extra = 1
+    ordering = ["position"]
+    autocomplete_fields = ["user"]
+
+
 @admin.register(School)
 class SchoolAdmin(admin.ModelAdmin):
     """Superusers add and change schools; a school administrator reads her own schools' settings."""
@@ -237,6 +247,17 @@ class SchoolAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    inlines = [EscalationChainInline]
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            services.directory_object_delete(actor=request.user, instance=obj, school=form.instance)
+        for obj in instances:
+            services.directory_object_save(
+                actor=request.user, instance=obj, school=form.instance, before=_before(obj)
+            )
+
     list_display = ("name", "urn", "trust", "closure_mode")
     list_filter = ("closure_mode", "trust")
     search_fields = ("name", "urn")
@@ -254,6 +275,8 @@ class SchoolAdmin(admin.ModelAdmin):
                     "retry_interval_minutes",
                     "retries",
                     "designated_manager",
+                    "chain_step_minutes",
+                    "chain_reminder_minutes",
                     "office_email",
                     "monitor_phone",
                 )

@@ -74,6 +74,17 @@ class School(models.Model):
     retries = models.PositiveSmallIntegerField(
         default=2, help_text="Calls the office retries before the manager is alerted."
     )
+    # R-ESC-9: the chain after the manager, until somebody acknowledges.
+    chain_step_minutes = models.PositiveSmallIntegerField(
+        default=5,
+        help_text="Minutes an alert waits for an acknowledgement before the next person in the "
+        "escalation chain is alerted.",
+    )
+    chain_reminder_minutes = models.PositiveSmallIntegerField(
+        default=10,
+        help_text="Once the chain is used up: minutes between reminders to every DSL and the "
+        "Headteacher until somebody acknowledges.",
+    )
     # R-REQ-4: evening visits.
     evening_starts_at = models.TimeField(default=evening_default)
     morning_starts_at = models.TimeField(default=morning_default)
@@ -137,10 +148,33 @@ class School(models.Model):
                 condition=Q(retry_interval_minutes__gte=1) & Q(overdue_grace_minutes__gte=1),
                 name="school_escalation_minutes_positive",
             ),
+            models.CheckConstraint(
+                condition=Q(chain_step_minutes__gte=1) & Q(chain_reminder_minutes__gte=1),
+                name="school_chain_minutes_positive",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class EscalationChainMember(models.Model):
+    """R-ESC-9: who is alerted, in order, after the manager when nobody acknowledges (deputies,
+    the Headteacher, the trust safeguarding lead). The manager named on the visit, or the
+    school's designated manager, always comes first and is not listed here."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="chain_members")
+    position = models.PositiveSmallIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["school", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "user"], name="chainmember_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.user} ({self.school})"
 
 
 class Role(models.TextChoices):

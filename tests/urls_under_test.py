@@ -47,6 +47,13 @@ PUBLIC = {
     "sso:invitation": "an administrator's single-use link to link a provider account: the "
     "random token (hashed in the database) is the key; nothing is linked until the school's own "
     "provider signs the person in (tests/sso/test_sign_in_sso.py)",
+    "tracking:acknowledge": "the one-tap acknowledgement link in a manager's or monitor's alert: "
+    "its signed, expiring, single-use token is the key; it can only say I am dealing with it and "
+    "shows no child's details; rate-limited and audited (tests/tracking/test_alarm.py)",
+    "tracking:twilio_status": "Twilio's delivery callbacks: POST only, refused with 403 and "
+    "audited unless signed with the auth token (tests/tracking/test_receipts.py)",
+    "tracking:notify_receipt": "GOV.UK Notify's delivery receipts: POST only, refused with 403 "
+    "and audited unless they carry the callback bearer token (tests/tracking/test_receipts.py)",
 }
 
 # Public URLs whose 503 is an answer, not a crash: the readiness check says "not ready" when the
@@ -62,6 +69,7 @@ PUBLIC_KWARGS = {
     "openid_connect_login": {"provider_id": "no-such-school"},
     "openid_connect_callback": {"provider_id": "no-such-school"},
     "sso:invitation": {"token": "not-a-real-token"},
+    "tracking:acknowledge": {"token": "not-a-real-token"},
 }
 
 
@@ -301,6 +309,12 @@ PAGES: dict[str, Page] = {
         scoped=True,
     ),
     "tracking:emergency": Page(
+        allowed=("olive", "dana", "hugh", "max"),
+        forbidden=("sam", "tess"),
+        kwargs=lambda world: {"pk": world["signout"].pk},
+        scoped=True,
+    ),
+    "tracking:acknowledge_case": Page(
         allowed=("olive", "dana", "hugh", "max"),
         forbidden=("sam", "tess"),
         kwargs=lambda world: {"pk": world["signout"].pk},

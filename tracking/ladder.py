@@ -25,16 +25,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_event_create
+from schools.models import User
 from visits.models import Status as VisitStatus
 from visits.models import Visit
 
 from . import messages as ladder_messages
+from .acknowledgements import AckUrlMaker
 from .common import _event
-from .models import CheckInLink, EscalationStep, Heartbeat, Notification, SignOut, TrackingEvent
+from .models import CheckInLink, EscalationStep, Heartbeat, SignOut, TrackingEvent
 from .outbox import (
     Enqueue,
     _after_commit,
     _cancel_prompts,
+    _notifications_create,
     notifications_mark_in_doubt,
     notifications_requeue,
     notifications_send_here,
@@ -199,29 +202,54 @@ def _ladder_advance(
     # `now` decided what is due; the step records when it really fired (a long scan, or one
     # that waited for a row lock, fires later than it started).
     fired_at = max(now, timezone.now())
-    due_times = signout.due_times()
-    next_due = due_times[target] if target < len(due_times) else None
-    update = {"escalation_stage": target, "next_escalation_at": next_due}
-    reaches_manager = target >= signout.manager_step
+    update = {"escalation_stage": target}
+    reaches_manager = stage < signout.manager_step <= target
     if reaches_manager:
-        update.update(manager_alerted_at=fired_at, resolved_at=None, resolved_by=None)
+        # R-ESC-9: the chain counts from when the manager step fell due (at once, when the
+        # final call failed), so a scan that was down fires every due chain step together.
+        manager_due = (
+            now
+            if trigger == EscalationStep.Trigger.FINAL_CALL_FAILED
+            else signout.step_due_at(signout.manager_step)
+        )
+        signout.chain_base_at = manager_due
+        update.update(
+            manager_alerted_at=fired_at,
+            resolved_at=None,
+            resolved_by=None,
+            chain_base_at=manager_due,
+        )
+    # R-ESC-9: past the manager the ladder runs on until somebody acknowledges (R-ESC-8).
+    acknowledged = signout.acknowledged_at is not None
+    next_due = signout.step_due_at(target + 1)
+    if acknowledged and target >= signout.manager_step:
+        next_due = None
+    update["next_escalation_at"] = next_due
     claimed = SignOut.objects.filter(
         pk=signout.pk,
         ladder_round=round_,
         escalation_stage=stage,
         # A phone-in or a call for help stops the ladder (NULL) without closing tracking.
         next_escalation_at=signout.next_escalation_at,
+        # An acknowledgement meanwhile stops the chain: decided again on the fresh row.
+        acknowledged_at__isnull=not acknowledged,
         state__in=SignOut.OPEN_STATES,
     ).update(**update)
     if not claimed:
         return []  # another process got there first, or tracking closed meanwhile
+    if reaches_manager:
+        signout.manager_alerted_at = fired_at
     steps, created = [], []
+    ack_url = AckUrlMaker(signout, now=fired_at)
     for number in range(stage + 1, target + 1):
-        due_at = due_times[number - 1]
+        kind = _step_kind(signout, number)
+        if kind == EscalationStep.Kind.REMINDER and number != target:
+            continue  # catching up after downtime: one reminder now, not a burst of them
+        due_at = signout.step_due_at(number)
         if trigger == EscalationStep.Trigger.FINAL_CALL_FAILED and number == target:
             due_at = now
         step, notes = _step_fire(
-            signout, number=number, due_at=due_at, now=fired_at, trigger=trigger
+            signout, number=number, due_at=due_at, now=fired_at, trigger=trigger, ack_url=ack_url
         )
         steps.append(step)
         created += notes
@@ -245,12 +273,26 @@ def _step_kind(signout: SignOut, number: int) -> str:
         return EscalationStep.Kind.OVERDUE
     if number == signout.manager_step:
         return EscalationStep.Kind.MANAGER
+    if number > signout.everyone_step:
+        return EscalationStep.Kind.REMINDER
+    if number == signout.everyone_step:
+        return EscalationStep.Kind.EVERYONE
+    if number > signout.manager_step:
+        return EscalationStep.Kind.CHAIN
     if number == signout.final_retry_step:
         return EscalationStep.Kind.FINAL_RETRY
     return EscalationStep.Kind.RETRY
 
 
-def _step_fire(signout: SignOut, *, number: int, due_at, now, trigger) -> tuple:
+# Office prompts are not needed once the visitors are back; alerts to managers always go.
+SUPERSEDABLE = (
+    EscalationStep.Kind.OVERDUE,
+    EscalationStep.Kind.RETRY,
+    EscalationStep.Kind.FINAL_RETRY,
+)
+
+
+def _step_fire(signout: SignOut, *, number: int, due_at, now, trigger, ack_url) -> tuple:
     kind = _step_kind(signout, number)
     step = EscalationStep.objects.create(
         signout=signout,
@@ -264,7 +306,7 @@ def _step_fire(signout: SignOut, *, number: int, due_at, now, trigger) -> tuple:
     if kind == EscalationStep.Kind.OVERDUE:
         # R-TRK-3, R-ESC-1: overdue. The office is alerted; each visitor is asked to call in.
         urls = _checkin_links_create(signout, now=now)
-        batch = ladder_messages.overdue_messages(signout, checkin_urls=urls)
+        batch = ladder_messages.overdue_messages(signout, checkin_urls=urls, ack_url=ack_url)
     elif kind == EscalationStep.Kind.MANAGER:
         # R-ESC-3: the manager, with the emergency page.
         reason = (
@@ -272,18 +314,31 @@ def _step_fire(signout: SignOut, *, number: int, due_at, now, trigger) -> tuple:
             if trigger == EscalationStep.Trigger.FINAL_CALL_FAILED
             else "Nobody has reached them since they became overdue."
         )
-        batch = ladder_messages.manager_messages(signout, reason=reason)
+        batch = ladder_messages.manager_messages(signout, reason=reason, ack_url=ack_url)
+    elif kind == EscalationStep.Kind.CHAIN:
+        # R-ESC-9: nobody acknowledged: the next person in the chain copied at sign-out.
+        user_id = signout.chain_user_ids[number - signout.manager_step - 1]
+        users = list(User.objects.filter(pk=user_id).select_related("profile"))
+        batch = ladder_messages.chain_messages(signout, users=users, ack_url=ack_url)
+    elif kind in (EscalationStep.Kind.EVERYONE, EscalationStep.Kind.REMINDER):
+        # R-ESC-9: the chain is used up: every DSL and the Headteacher, then reminders.
+        batch = ladder_messages.everyone_messages(
+            signout, reminder=kind == EscalationStep.Kind.REMINDER, ack_url=ack_url
+        )
     else:
         # R-ESC-2: the office calls again.
         batch = ladder_messages.retry_messages(
-            signout, call_number=number, final=kind == EscalationStep.Kind.FINAL_RETRY
+            signout,
+            call_number=number,
+            final=kind == EscalationStep.Kind.FINAL_RETRY,
+            ack_url=ack_url,
         )
     created = _notifications_create(
         signout,
         step,
         batch,
         key=f"signout:{signout.pk}:round:{signout.ladder_round}:step:{number}",
-        supersedable=kind != EscalationStep.Kind.MANAGER,
+        supersedable=kind in SUPERSEDABLE,
         now=now,
     )
     audit_event_create(
@@ -317,39 +372,6 @@ def _checkin_links_create(signout: SignOut, *, now) -> dict[int, str]:
         path = reverse("tracking:checkin", args=[checkin_token_make(link.pk)])
         urls[visitor.pk] = settings.SITE_URL + path
     return urls
-
-
-def _notifications_create(signout, step, batch, *, key: str, supersedable: bool, now) -> list[int]:
-    """One outbox row per message, each under its idempotency key
-    (signout:<id>:round:<r>:step:<n>:<channel>:<address>)."""
-    rows, seen = [], set()
-    requeue_at = now + datetime.timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS)
-    for message in batch:
-        idempotency_key = f"{key}:{message.channel}:{message.recipient.address}"
-        if idempotency_key in seen:
-            continue  # the same person twice in one step (the monitor is also the manager)
-        seen.add(idempotency_key)
-        rows.append(
-            Notification(
-                signout=signout,
-                step=step,
-                idempotency_key=idempotency_key,
-                channel=message.channel,
-                template=message.template,
-                recipient=message.recipient.user,
-                recipient_label=message.recipient.label[:150],
-                address=message.recipient.address,
-                subject=message.subject[:200],
-                body=message.body,
-                html_body=message.html_body,
-                supersedable=supersedable,
-                due_at=step.due_at,
-                created_at=now,
-                retry_at=requeue_at,
-            )
-        )
-    Notification.objects.bulk_create(rows)
-    return list(Notification.objects.filter(idempotency_key__in=seen).values_list("pk", flat=True))
 
 
 def scan_loop(*, interval: float, send_here: bool, stop: Callable[[], bool]) -> None:

@@ -6,6 +6,7 @@ names, times and a link only (the emergency page behind the link holds the rest,
 who may see it).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,6 +26,19 @@ class Recipient:
     label: str
     address: str
     user: User | None = None
+
+    @property
+    def key(self) -> str:
+        """Who, for their acknowledgement link: the person, else the address."""
+        return f"user:{self.user.pk}" if self.user is not None else self.address
+
+
+# R-ESC-8: makes (once per person per round) the one-tap acknowledgement link for a recipient.
+AckUrl = Callable[[Recipient], str]
+
+
+def _with_ack(context: dict, recipient: Recipient, ack_url: AckUrl | None) -> dict:
+    return {**context, "ack_url": ack_url(recipient)} if ack_url is not None else context
 
 
 @dataclass(frozen=True)
@@ -154,12 +168,20 @@ def _email(template: str, recipient: Recipient, context: dict) -> Message:
     )
 
 
-def overdue_messages(signout: SignOut, *, checkin_urls: dict[int, str]) -> list[Message]:
+def overdue_messages(
+    signout: SignOut, *, checkin_urls: dict[int, str], ack_url: AckUrl | None = None
+) -> list[Message]:
     """R-ESC-1: the office by email and SMS to the monitor; each visitor an SMS asking them to
-    call in, with their own one-time check-in link (`checkin_urls` by SignOutVisitor id)."""
+    call in, with their own one-time check-in link (`checkin_urls` by SignOutVisitor id). The
+    office and the monitor get the one-tap acknowledgement link (R-ESC-8)."""
     context = _context(signout)
-    messages = [_email("escalation_overdue", r, context) for r in office_emails(signout)]
-    messages += [_sms("overdue_office", r, context) for r in monitor_phones(signout)]
+    messages = [
+        _email("escalation_overdue", r, _with_ack(context, r, ack_url))
+        for r in office_emails(signout)
+    ]
+    messages += [
+        _sms("overdue_office", r, _with_ack(context, r, ack_url)) for r in monitor_phones(signout)
+    ]
     for visitor in signout.visitors.all():
         recipient = Recipient(label=str(visitor.user), address=visitor.mobile, user=visitor.user)
         visitor_context = {**context, "checkin_url": checkin_urls[visitor.pk]}
@@ -167,7 +189,9 @@ def overdue_messages(signout: SignOut, *, checkin_urls: dict[int, str]) -> list[
     return messages
 
 
-def retry_messages(signout: SignOut, *, call_number: int, final: bool) -> list[Message]:
+def retry_messages(
+    signout: SignOut, *, call_number: int, final: bool, ack_url: AckUrl | None = None
+) -> list[Message]:
     """R-ESC-2: the office is prompted to call again."""
     context = {
         **_context(signout),
@@ -175,37 +199,115 @@ def retry_messages(signout: SignOut, *, call_number: int, final: bool) -> list[M
         "calls": signout.retries + 1,
         "final": final,
     }
-    return [_sms("retry_office", r, context) for r in monitor_phones(signout)]
+    return [
+        _sms("retry_office", r, _with_ack(context, r, ack_url)) for r in monitor_phones(signout)
+    ]
 
 
-def manager_messages(signout: SignOut, *, reason: str) -> list[Message]:
-    """R-ESC-3: the manager, by email and SMS, with the link to the emergency page."""
-    context = {**_context(signout), "reason": reason}
+def _person_messages(
+    users, *, role: str, email: str, sms: str, context: dict, ack_url: AckUrl | None
+) -> list[Message]:
+    """An email and an SMS to each person, with their own acknowledgement link (R-ESC-8)."""
     messages = []
-    for manager in managers_for(signout):
-        label = f"{manager} (manager)"
-        if manager.email:
-            recipient = Recipient(label=label, address=manager.email, user=manager)
-            messages.append(_email("escalation_manager", recipient, context))
-        if _mobile(manager):
-            recipient = Recipient(label=label, address=_mobile(manager), user=manager)
-            messages.append(_sms("manager", recipient, context))
+    for user in users:
+        label = f"{user} ({role})"
+        if user.email:
+            recipient = Recipient(label=label, address=user.email, user=user)
+            messages.append(_email(email, recipient, _with_ack(context, recipient, ack_url)))
+        if _mobile(user):
+            recipient = Recipient(label=label, address=_mobile(user), user=user)
+            messages.append(_sms(sms, recipient, _with_ack(context, recipient, ack_url)))
     return messages
 
 
-def help_messages(signout: SignOut, *, asked_by: str, from_office: bool) -> list[Message]:
+def manager_messages(
+    signout: SignOut, *, reason: str, ack_url: AckUrl | None = None
+) -> list[Message]:
+    """R-ESC-3: the manager, by email and SMS, with the link to the emergency page."""
+    context = {**_context(signout), "reason": reason}
+    return _person_messages(
+        managers_for(signout),
+        role="manager",
+        email="escalation_manager",
+        sms="manager",
+        context=context,
+        ack_url=ack_url,
+    )
+
+
+def chain_messages(signout: SignOut, *, users, ack_url: AckUrl | None = None) -> list[Message]:
+    """R-ESC-9: nobody acknowledged in time: the next person in the school's chain."""
+    context = {**_context(signout), "alerted_at": local_time(signout.manager_alerted_at)}
+    return _person_messages(
+        [user for user in users if user.is_active],
+        role="escalation chain",
+        email="escalation_chain",
+        sms="chain",
+        context=context,
+        ack_url=ack_url,
+    )
+
+
+def everyone(signout: SignOut) -> list[User]:
+    """R-ESC-9: the chain used up: every DSL and the Headteacher, together."""
+    users = {}
+    for role in (Role.DSL, Role.HEAD):
+        for user in _active_members(signout.school_id, role):
+            users.setdefault(user.pk, user)
+    return list(users.values())
+
+
+def everyone_messages(
+    signout: SignOut, *, reminder: bool, ack_url: AckUrl | None = None
+) -> list[Message]:
+    """R-ESC-9: every DSL and the Headteacher, then reminded until somebody acknowledges."""
+    context = {
+        **_context(signout),
+        "alerted_at": local_time(signout.manager_alerted_at),
+        "reminder": reminder,
+    }
+    return _person_messages(
+        everyone(signout),
+        role="DSL or Headteacher",
+        email="escalation_chain",
+        sms="chain",
+        context=context,
+        ack_url=ack_url,
+    )
+
+
+def help_messages(
+    signout: SignOut, *, asked_by: str, from_office: bool, ack_url: AckUrl | None = None
+) -> list[Message]:
     """R-ESC-7: the manager and the office, at once. `from_office`: the office raised it on the
     visitors' behalf (they phoned, or the office fears for them)."""
     context = {**_context(signout), "asked_by": asked_by, "from_office": from_office}
+    messages = _person_messages(
+        managers_for(signout),
+        role="manager",
+        email="escalation_help",
+        sms="help",
+        context=context,
+        ack_url=ack_url,
+    )
+    messages += [
+        _email("escalation_help", r, _with_ack(context, r, ack_url)) for r in office_emails(signout)
+    ]
+    messages += [_sms("help", r, _with_ack(context, r, ack_url)) for r in monitor_phones(signout)]
+    return messages
+
+
+def notice_messages(
+    signout: SignOut, *, template: str, recipients: list[tuple[str, Recipient]], context: dict
+) -> list[Message]:
+    """A notice to people already alerted, each on the channel that alerted them:
+    `recipients` is (channel, recipient) pairs. `template` names sms/<t>.txt and
+    emails/escalation_<t>-*."""
+    context = {**_context(signout), **context}
     messages = []
-    for manager in managers_for(signout):
-        label = f"{manager} (manager)"
-        if manager.email:
-            recipient = Recipient(label=label, address=manager.email, user=manager)
-            messages.append(_email("escalation_help", recipient, context))
-        if _mobile(manager):
-            recipient = Recipient(label=label, address=_mobile(manager), user=manager)
-            messages.append(_sms("help", recipient, context))
-    messages += [_email("escalation_help", r, context) for r in office_emails(signout)]
-    messages += [_sms("help", r, context) for r in monitor_phones(signout)]
+    for channel, recipient in recipients:
+        if channel == Notification.Channel.EMAIL:
+            messages.append(_email(f"escalation_{template}", recipient, context))
+        else:
+            messages.append(_sms(template, recipient, context))
     return messages

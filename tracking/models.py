@@ -41,6 +41,14 @@ class SignOut(models.Model):
     grace_seconds = models.PositiveIntegerField()
     retry_interval_seconds = models.PositiveIntegerField()
     retries = models.PositiveSmallIntegerField()
+    # R-ESC-9: the escalation chain after the manager, copied at sign-out like the settings
+    # above: the chain members' user ids in order, the minutes each waits for an
+    # acknowledgement and the minutes between reminders once the chain is used up.
+    chain_user_ids = models.JSONField(default=list, blank=True)
+    chain_step_seconds = models.PositiveIntegerField(default=300)
+    reminder_seconds = models.PositiveIntegerField(default=600)
+    # When the manager step of the current round fell due (the chain counts from it).
+    chain_base_at = models.DateTimeField(null=True, blank=True)
 
     # The ladder: which round (1, then +1 each new expected time), how many of its steps have
     # fired, and when the next one falls due (NULL once tracking is closed or the ladder is done).
@@ -60,6 +68,11 @@ class SignOut(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # R-ESC-8: who owns the case of the current round (the first to acknowledge it).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_label = models.CharField(max_length=150, blank=True)
+    # R-ESC-10: when everyone alerted was told the visitors are safe (latest round).
+    stood_down_at = models.DateTimeField(null=True, blank=True)
 
     OPEN_STATES = (State.OUT, State.LEFT_SAFELY)
 
@@ -87,9 +100,11 @@ class SignOut(models.Model):
                 condition=Q(next_escalation_at__isnull=True) | Q(state__in=["out", "left_safely"]),
                 name="signout_ladder_only_while_out",
             ),
+            # R-ESC-9: past the manager step only once the chain has started.
             models.CheckConstraint(
-                condition=Q(escalation_stage__lte=F("retries") + 2),
-                name="signout_stage_within_ladder",
+                condition=Q(escalation_stage__lte=F("retries") + 2)
+                | Q(chain_base_at__isnull=False),
+                name="signout_stage_within_ladder_or_chain",
             ),
             models.CheckConstraint(
                 condition=Q(resolved_at__isnull=True) | Q(manager_alerted_at__isnull=False),
@@ -98,6 +113,10 @@ class SignOut(models.Model):
             models.CheckConstraint(
                 condition=Q(retry_interval_seconds__gte=1) & Q(grace_seconds__gte=1),
                 name="signout_ladder_seconds_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(chain_step_seconds__gte=1) & Q(reminder_seconds__gte=1),
+                name="signout_chain_seconds_positive",
             ),
         ]
 
@@ -117,8 +136,14 @@ class SignOut(models.Model):
     def final_retry_step(self) -> int:
         return self.retries + 1
 
+    @property
+    def everyone_step(self) -> int:
+        """R-ESC-9: the step that alerts every DSL and the Headteacher together: after the
+        manager and each member of the chain copied at sign-out."""
+        return self.manager_step + len(self.chain_user_ids) + 1
+
     def due_times(self) -> list[datetime.datetime]:
-        """When each step of the current round falls due: step n at R + grace + (n-1) × interval
+        """When each step up to the manager falls due: step n at R + grace + (n-1) × interval
         (R+15, R+20, R+25, R+30 with the defaults). Aware UTC datetimes, so clock changes in
         Europe/London never move them."""
         grace = datetime.timedelta(seconds=self.grace_seconds)
@@ -127,9 +152,37 @@ class SignOut(models.Model):
             self.expected_return_at + grace + step * interval for step in range(self.manager_step)
         ]
 
+    def step_due_at(self, number: int) -> datetime.datetime:
+        """When step `number` of the current round falls due, from the stored values alone. Up
+        to the manager: `due_times()`. After it (R-ESC-9), counted from when the manager step
+        fell due: each chain member and then everyone after another chain interval, then a
+        reminder every reminder interval, without end."""
+        if number <= self.manager_step:
+            return self.due_times()[number - 1]
+        base = self.chain_base_at or self.due_times()[-1]
+        chain_step = datetime.timedelta(seconds=self.chain_step_seconds)
+        after = number - self.manager_step
+        chained = len(self.chain_user_ids) + 1  # the members, then everyone
+        if after <= chained:
+            return base + after * chain_step
+        reminder = datetime.timedelta(seconds=self.reminder_seconds)
+        return base + chained * chain_step + (after - chained) * reminder
+
     def steps_due_by(self, now: datetime.datetime) -> int:
         """How many steps of the current round are due at `now` (from the stored times alone)."""
-        return sum(1 for due in self.due_times() if due <= now)
+        if self.chain_base_at is not None:
+            base = self.chain_base_at  # the manager was alerted (by the ladder, or for help)
+        else:
+            count = sum(1 for due in self.due_times() if due <= now)
+            if count < self.manager_step:
+                return count
+            base = self.due_times()[-1]
+        elapsed = (now - base).total_seconds()
+        chained = len(self.chain_user_ids) + 1
+        after = min(chained, int(elapsed // self.chain_step_seconds))
+        if after == chained:
+            after += int((elapsed - chained * self.chain_step_seconds) // self.reminder_seconds)
+        return self.manager_step + max(0, after)
 
     @property
     def case_open(self) -> bool:
@@ -171,6 +224,7 @@ class TrackingEvent(models.Model):
         HELP = "help", "Asked for help"
         CHECKED_IN_SAFE = "checked_in_safe", "Checked in: safe"
         CANCELLED = "cancelled", "Visit cancelled while out"
+        STILL_OUT = "still_out", "Still out: the return recorded was a mistake"
 
     class Via(models.TextChoices):
         BOARD = "board", "the office board"
@@ -250,6 +304,9 @@ class EscalationStep(models.Model):
         RETRY = "retry", "Office prompted to call again"
         FINAL_RETRY = "final_retry", "Office prompted to make the final call"
         MANAGER = "manager", "Manager alerted"
+        CHAIN = "chain", "Nobody acknowledged: the next person in the chain alerted"
+        EVERYONE = "everyone", "Nobody acknowledged: every DSL and the Headteacher alerted"
+        REMINDER = "reminder", "Nobody acknowledged yet: everyone reminded"
         HELP = "help", "Help requested: manager and office alerted"
 
     class Trigger(models.TextChoices):
@@ -342,9 +399,29 @@ class Notification(models.Model):
     )
     resent_at = models.DateTimeField(null=True, blank=True)
 
+    # R-ESC-11: what the provider says became of an SMS, set only by its authenticated
+    # callbacks (tracking.receipts); never moves back from a final state.
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", "queued"
+        SENT = "sent", "sent to the network"
+        DELIVERED = "delivered", "delivered"
+        UNDELIVERED = "undelivered", "not delivered"
+        FAILED = "failed", "failed"
+
+    delivery_state = models.CharField(max_length=12, choices=Delivery.choices, blank=True)
+    provider_error_code = models.CharField(max_length=20, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
+            # Used by delivery callbacks: the message with the provider's id.
+            models.Index(
+                fields=["provider_ref"],
+                condition=~Q(provider_ref=""),
+                name="notification_provider_ref",
+            ),
             # Used by the escalation scan: messages to (re-)enqueue.
             models.Index(
                 fields=["retry_at"], condition=Q(retry_at__isnull=False), name="notification_retry"
@@ -375,6 +452,20 @@ class Notification(models.Model):
         )
 
     @property
+    def state_words(self) -> str:
+        """What became of the message, in words, for the emergency page and the board."""
+        from django.utils import timezone
+
+        if self.delivery_state == self.Delivery.DELIVERED and self.delivered_at:
+            return f"delivered {timezone.localtime(self.delivered_at):%H:%M}"
+        if self.delivery_state in (self.Delivery.UNDELIVERED, self.Delivery.FAILED):
+            code = f" (error {self.provider_error_code})" if self.provider_error_code else ""
+            return f"not delivered{code}"
+        if self.status == self.Status.SENT and self.sent_at:
+            return f"sent {timezone.localtime(self.sent_at):%H:%M}"
+        return self.get_status_display().lower()
+
+    @property
     def in_doubt(self) -> bool:
         """Shown on the board with a resend button: may or may not have reached them."""
         return self.status == self.Status.UNKNOWN or (
@@ -391,6 +482,7 @@ class CheckInLink(models.Model):
     class Answer(models.TextChoices):
         SAFE = "safe", "I'm safe"
         MORE_TIME = "more_time", "15 more minutes"
+        STILL_OUT = "still_out", "I am still out"  # R-TRK-4: after tracking closed
 
     signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="checkin_links")
     visitor = models.ForeignKey(SignOutVisitor, on_delete=models.CASCADE, related_name="+")
@@ -453,3 +545,61 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_ran_at}"
+
+
+class Acknowledgement(models.Model):
+    """R-ESC-8: somebody alerted said "I am dealing with it". One per sign-out round: the first
+    owns the case (the conditional update on SignOut.acknowledged_at decides; this unique row is
+    the second guard). Acknowledging is not resolving: the outcome is still needed (R-ESC-4)."""
+
+    class Via(models.TextChoices):
+        LINK = "link", "the link in their alert"
+        PAGE = "page", "the emergency page"
+        VOICE = "voice", "a key press on the phone call"
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="acknowledgements")
+    ladder_round = models.PositiveIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    label = models.CharField(max_length=150)
+    via = models.CharField(max_length=8, choices=Via.choices)
+    acknowledged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["acknowledged_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["signout", "ladder_round"], name="acknowledgement_once_per_round"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Acknowledged by {self.label} at {self.acknowledged_at}"
+
+
+class AckLink(models.Model):
+    """R-ESC-8: the one-tap link in a manager's or monitor's alert. One per person per round
+    (their SMS and email share it); its token is this row's id, signed and timestamped; used
+    once."""
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="ack_links")
+    ladder_round = models.PositiveIntegerField()
+    recipient_key = models.CharField(max_length=270, help_text="user:<id> or the address.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    label = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["signout", "ladder_round", "recipient_key"], name="acklink_once_per_round"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Acknowledgement link for {self.label} (round {self.ladder_round})"

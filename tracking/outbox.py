@@ -47,6 +47,54 @@ def _cancel_prompts(signout: SignOut) -> int:
     ).update(status=Notification.Status.CANCELLED, retry_at=None)
 
 
+def _notifications_create(
+    signout, step, batch, *, key: str, supersedable: bool, now, once: bool = False
+) -> list[int]:
+    """One outbox row per message, each under its idempotency key
+    (signout:<id>:round:<r>:step:<n>:<channel>:<address>). `once`: a message whose key exists
+    already is not created again (acknowledgement notices and stand-downs, which more than one
+    event may ask for), and only the new rows are returned for sending."""
+    rows, seen = [], set()
+    requeue_at = now + datetime.timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS)
+    for message in batch:
+        idempotency_key = f"{key}:{message.channel}:{message.recipient.address}"
+        if idempotency_key in seen:
+            continue  # the same person twice in one step (the monitor is also the manager)
+        seen.add(idempotency_key)
+        rows.append(
+            Notification(
+                signout=signout,
+                step=step,
+                idempotency_key=idempotency_key,
+                channel=message.channel,
+                template=message.template,
+                recipient=message.recipient.user,
+                recipient_label=message.recipient.label[:150],
+                address=message.recipient.address,
+                subject=message.subject[:200],
+                body=message.body,
+                html_body=message.html_body,
+                supersedable=supersedable,
+                due_at=step.due_at if step is not None else now,
+                created_at=now,
+                retry_at=requeue_at,
+            )
+        )
+    if once:
+        existing = set(
+            Notification.objects.filter(idempotency_key__in=seen).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        rows = [row for row in rows if row.idempotency_key not in existing]
+        seen -= existing
+        # Two at once: the unique key keeps one; the send's claim makes a double enqueue harmless.
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    else:
+        Notification.objects.bulk_create(rows)
+    return list(Notification.objects.filter(idempotency_key__in=seen).values_list("pk", flat=True))
+
+
 def notifications_enqueue(ids: list[int]) -> None:
     """Hand messages to the workers. If the broker is down they stay PENDING and the scan
     re-enqueues them after NOTIFICATION_REQUEUE_AFTER_SECONDS."""

@@ -203,6 +203,8 @@ def emergency_details(*, signout: SignOut) -> dict:
         "decisions": decisions,
         "last_contact": last_contact,
         "risk_flags": list(signout.visit.household.risk_flags.all()),
+        "summary": ladder_summary(signout),
+        "acknowledgements": list(signout.acknowledgements.all()),
     }
 
 
@@ -244,6 +246,68 @@ def _timeline(events, calls, steps, notifications, decisions) -> list[dict]:
         outcome = f" — outcome: {d.get_outcome_display()}" if d.outcome else ""
         items.append((d.recorded_at, 4, f"{d.recorded_by}: {d.get_action_display()}{outcome}"))
     return [{"at": at, "text": text} for at, _, text in sorted(items, key=lambda i: i[:2])]
+
+
+# ---------------------------------------------------------------------------------------------
+# What the ladder has done and what it does next (R-ESC-8, R-ESC-9, R-ESC-10)
+# ---------------------------------------------------------------------------------------------
+
+
+def _next_step_words(signout: SignOut, number: int) -> str:
+    if number == 1:
+        return "Overdue: the office alerted"
+    if number < signout.manager_step:
+        return "The office prompted to call again"
+    if number == signout.manager_step:
+        return "Manager alerted"
+    if number < signout.everyone_step:
+        member = User.objects.filter(pk=signout.chain_user_ids[number - signout.manager_step - 1])
+        who = str(member.first()) if member.exists() else "the next person in the chain"
+        return f"{who} (next in the escalation chain) alerted"
+    if number == signout.everyone_step:
+        return "Every DSL and the Headteacher alerted"
+    return "Every DSL and the Headteacher reminded"
+
+
+def ladder_summary(signout: SignOut) -> dict:
+    """For the board and the emergency page: who was alerted (and how each message fared), who
+    acknowledged, what happens next and when, and the stand-down. Plain words only.
+
+    - alerted: the people alerted, in order, each once ("Max Example (manager)").
+    - acknowledged: "Max Example at 13:31", or "" when nobody has.
+    - next: "Hugh Example (next in the escalation chain) alerted at 13:35 if nobody
+      acknowledges", or "" when nothing more is due.
+    - next_at: when the next step falls due (aware datetime), or None.
+    - stood_down: "Stood down at 13:40: everyone alerted was told", or "".
+    """
+    from .acknowledgements import ALERT_TEMPLATES
+    from .messages import local_time
+
+    rows = Notification.objects.filter(signout=signout, template__in=ALERT_TEMPLATES).exclude(
+        status=Notification.Status.CANCELLED
+    )
+    alerted = list(dict.fromkeys(rows.order_by("pk").values_list("recipient_label", flat=True)))
+    acknowledged = ""
+    if signout.acknowledged_at:
+        acknowledged = f"{signout.acknowledged_label} at {local_time(signout.acknowledged_at)}"
+    next_text, next_at = "", None
+    if signout.next_escalation_at is not None:
+        next_at = signout.next_escalation_at
+        number = signout.escalation_stage + 1
+        condition = (
+            "if nobody acknowledges" if number > signout.manager_step else "if nobody answers"
+        )
+        next_text = f"{_next_step_words(signout, number)} at {local_time(next_at)} {condition}"
+    stood_down = ""
+    if signout.stood_down_at:
+        stood_down = f"Stood down at {local_time(signout.stood_down_at)}: everyone alerted was told"
+    return {
+        "alerted": alerted,
+        "acknowledged": acknowledged,
+        "next": next_text,
+        "next_at": next_at,
+        "stood_down": stood_down,
+    }
 
 
 # ---------------------------------------------------------------------------------------------

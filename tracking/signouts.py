@@ -22,7 +22,7 @@ from django.utils import timezone
 from audit.services import audit_event_create
 from riskassess.gates import assessment_currency
 from riskassess.services import assessment_reconfirm
-from schools.models import User
+from schools.models import EscalationChainMember, User
 from schools.validators import normalise_uk_phone
 from visits.common import VisitConflict
 from visits.models import Status as VisitStatus
@@ -30,9 +30,11 @@ from visits.models import Visit
 from visits.progress import visit_mark_out, visit_mark_returned
 
 from . import messages as ladder_messages
+from .acknowledgements import AckUrlMaker, signout_acknowledge, signout_stand_down
 from .common import TrackingBlocked, TrackingConflict, _event
 from .ladder import _ladder_advance, _load_for_messages, _notifications_create, _seconds
 from .models import (
+    Acknowledgement,
     CallAttempt,
     EscalationDecision,
     EscalationStep,
@@ -141,6 +143,10 @@ def signout_create(
         grace_seconds=_seconds(school.overdue_grace_minutes),
         retry_interval_seconds=_seconds(school.retry_interval_minutes),
         retries=school.retries,
+        # R-ESC-9: the chain and its intervals as they are now (the manager is never in it).
+        chain_user_ids=_chain_of(visit),
+        chain_step_seconds=_seconds(school.chain_step_minutes),
+        reminder_seconds=_seconds(school.chain_reminder_minutes),
     )
     signout.next_escalation_at = signout.due_times()[0]
     signout.save(update_fields=["next_escalation_at"])
@@ -169,6 +175,19 @@ def signout_create(
         },
     )
     return signout
+
+
+def _chain_of(visit: Visit) -> list[int]:
+    """R-ESC-9: the school's escalation chain in order, without the visit's manager (who is
+    alerted first, at the manager step)."""
+    school = visit.school
+    managers = {school.designated_manager_id, getattr(visit, "out_of_hours_manager_id", None)}
+    members = EscalationChainMember.objects.filter(school=school, user__is_active=True).order_by(
+        "position", "pk"
+    )
+    return [
+        user_id for user_id in members.values_list("user_id", flat=True) if user_id not in managers
+    ]
 
 
 def visit_has_assessment(visit: Visit) -> bool:
@@ -207,8 +226,18 @@ def _contact(*, actor, signout: SignOut, kind: str, via: str, visitor=None, now)
         event_type=f"signout.{kind}",
         changes={"via": via, "visitor": visitor.pk if visitor else None},
     )
+    # R-ESC-10: everyone alerted is told, once.
+    signout_stand_down(signout=signout, what=kind, recorded_by=_who(actor, visitor, via))
     signout.refresh_from_db()
     return signout
+
+
+def _who(actor, visitor, via: str) -> str:
+    """Who recorded it, in words, for a stand-down message."""
+    person = visitor or actor
+    if person is not None and getattr(person, "is_authenticated", False):
+        return str(person)
+    return "the visitor, by the check-in link" if via == TrackingEvent.Via.LINK else "Homeward"
 
 
 @transaction.atomic
@@ -257,6 +286,10 @@ def signout_extend(
         escalation_stage=0,
         next_escalation_at=first_due,
         last_contact_at=now,
+        # A new round is a new alert: its chain and its acknowledgement start again.
+        chain_base_at=None,
+        acknowledged_at=None,
+        acknowledged_label="",
     )
     if not moved:
         raise _not_open(signout)
@@ -305,7 +338,9 @@ def signout_return(*, actor, signout: SignOut, went_home: bool, via: str, visito
     )
     if not moved:
         raise _not_open(signout)
-    visit_mark_returned(actor=actor, visit=signout.visit, at=now)
+    if Visit.objects.filter(pk=signout.visit_id, status=VisitStatus.OUT).exists():
+        # (A visit already recorded stays so when a reopened sign-out closes again, R-TRK-4.)
+        visit_mark_returned(actor=actor, visit=signout.visit, at=now)
     _cancel_prompts(signout)
     kind = TrackingEvent.Kind.WENT_HOME if went_home else TrackingEvent.Kind.RETURNED
     _event(signout, kind, via=via, actor=actor, visitor=visitor, now=now)
@@ -316,31 +351,64 @@ def signout_return(*, actor, signout: SignOut, went_home: bool, via: str, visito
         event_type=f"signout.{state}",
         changes={"via": via, "visitor": visitor.pk if visitor else None},
     )
+    # R-ESC-10: everyone alerted is told, once.
+    signout_stand_down(signout=signout, what=kind, recorded_by=_who(actor, visitor, via))
     signout.refresh_from_db()
     return signout
 
 
 @transaction.atomic
 def signout_help_request(
-    *, actor, signout: SignOut, via: str, visitor=None, enqueue: Enqueue | None = None
+    *,
+    actor,
+    signout: SignOut,
+    via: str,
+    visitor=None,
+    enqueue: Enqueue | None = None,
+    _attempt: int = 0,
 ) -> SignOut:
     """R-ESC-7: "I need help" skips the ladder: the manager and the office are alerted at once.
     Asking twice alerts once; the case stays open until the manager records an outcome."""
     now = timezone.now()
+    fresh = SignOut.objects.get(pk=signout.pk)
+    stage_read = fresh.escalation_stage
+    update = {
+        "help_requested_at": now,
+        "manager_alerted_at": now,
+        "resolved_at": None,
+        "resolved_by": None,
+        "next_escalation_at": None,
+        "last_contact_at": now,
+    }
+    if fresh.escalation_stage <= fresh.manager_step and fresh.acknowledged_at is None:
+        # R-ESC-9: the manager is alerted now; if nobody acknowledges, the chain follows from
+        # now, as after the manager step of the ladder.
+        update.update(escalation_stage=fresh.manager_step, chain_base_at=now)
+        fresh.escalation_stage, fresh.chain_base_at = fresh.manager_step, now
+        update["next_escalation_at"] = fresh.step_due_at(fresh.manager_step + 1)
+    elif fresh.escalation_stage > fresh.manager_step and fresh.acknowledged_at is None:
+        update.pop("next_escalation_at")  # the chain is already running: it runs on
     moved = SignOut.objects.filter(
-        pk=signout.pk, state__in=SignOut.OPEN_STATES, help_requested_at__isnull=True
-    ).update(
-        help_requested_at=now,
-        manager_alerted_at=now,
-        resolved_at=None,
-        resolved_by=None,
-        next_escalation_at=None,
-        last_contact_at=now,
-    )
+        pk=signout.pk,
+        state__in=SignOut.OPEN_STATES,
+        help_requested_at__isnull=True,
+        ladder_round=fresh.ladder_round,
+        escalation_stage=stage_read,  # decided on what we read: a scan may have moved it
+    ).update(**update)
     if not moved:
         fresh = SignOut.objects.get(pk=signout.pk)
         if fresh.help_requested_at is not None:
             return fresh  # already asked: the manager and the office were alerted then
+        if fresh.is_open and _attempt < 3:
+            # A scan moved the ladder between our read and our update: decide again.
+            return signout_help_request(
+                actor=actor,
+                signout=signout,
+                via=via,
+                visitor=visitor,
+                enqueue=enqueue,
+                _attempt=_attempt + 1,
+            )
         raise _not_open(signout)
     signout = _load_for_messages(signout.pk)
     asked_by = visitor or actor
@@ -357,7 +425,10 @@ def signout_help_request(
         signout,
         step,
         ladder_messages.help_messages(
-            signout, asked_by=str(asked_by or "A visitor"), from_office=visitor is None
+            signout,
+            asked_by=str(asked_by or "A visitor"),
+            from_office=visitor is None,
+            ack_url=AckUrlMaker(signout, now=now),
         ),
         key=f"signout:{signout.pk}:help",
         supersedable=False,
@@ -501,6 +572,16 @@ def escalation_decision_record(
         event_type="escalation.decision_recorded",
         changes={"action": action, "outcome": outcome, "notes": notes.strip()},
     )
+    if signout.acknowledged_at is None:
+        # R-ESC-8: a manager recording a decision is dealing with it: that owns the case and
+        # stops the chain (R-ESC-9), if nobody did before.
+        signout_acknowledge(
+            signout=signout,
+            ladder_round=signout.ladder_round,
+            user=actor,
+            label=str(actor),
+            via=Acknowledgement.Via.PAGE,
+        )
     if outcome:
         moved = SignOut.objects.filter(pk=signout.pk, resolved_at__isnull=True).update(
             resolved_at=now, resolved_by=actor
@@ -514,6 +595,9 @@ def escalation_decision_record(
             event_type="escalation.resolved",
             changes={"outcome": outcome},
         )
+    if outcome in (EscalationDecision.Outcome.SAFE, EscalationDecision.Outcome.HELPED):
+        # R-ESC-10: found: everyone alerted is told, once.
+        signout_stand_down(signout=signout, what="found", recorded_by=str(actor))
     return decision
 
 

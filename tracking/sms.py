@@ -113,8 +113,14 @@ class TwilioBackend(BaseBackend):
             if self.sender.startswith("MG")
             else {"from_": self.sender}
         )
+        from django.urls import reverse
+
+        # R-ESC-11: Twilio posts each status change back, signed (tracking.receipts).
+        callback = settings.SITE_URL + reverse("tracking:twilio_status")
         try:
-            message = self.client.messages.create(to=to, body=body, **sender)
+            message = self.client.messages.create(
+                to=to, body=body, status_callback=callback, **sender
+            )
         except TwilioRestException as error:
             # Twilio answered with an error: it did not accept the message.
             raise SmsNotSent(f"Twilio refused the message: {error.status} {error.msg}") from error

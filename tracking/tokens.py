@@ -38,3 +38,26 @@ def checkin_token_read(token: str) -> int:
         raise CheckInTokenExpired(int(value)) from error
     except (signing.BadSignature, ValueError) as error:
         raise CheckInTokenInvalid() from error
+
+
+# R-ESC-8: the one-tap acknowledgement link in a manager's or monitor's alert.
+ACK_SALT = "tracking.ack-link"
+
+
+def ack_lifetime() -> datetime.timedelta:
+    return datetime.timedelta(minutes=settings.ACK_LINK_MINUTES)
+
+
+def ack_token_make(link_id: int) -> str:
+    return signing.TimestampSigner(salt=ACK_SALT).sign(str(link_id))
+
+
+def ack_token_read(token: str) -> int:
+    """The acknowledgement link id in a token made within its lifetime."""
+    signer = signing.TimestampSigner(salt=ACK_SALT)
+    try:
+        return int(signer.unsign(token, max_age=ack_lifetime()))
+    except signing.SignatureExpired as error:
+        raise CheckInTokenExpired(int(signer.unsign(token))) from error
+    except (signing.BadSignature, ValueError) as error:
+        raise CheckInTokenInvalid() from error

@@ -18,7 +18,13 @@ urlpatterns = [
     path("<int:pk>/emergency/", views.emergency, name="emergency"),
     path("<int:pk>/emergency/briefing.pdf", views.briefing_pdf, name="briefing_pdf"),
     path("<int:pk>/decision/", views.decision, name="decision"),
+    path("<int:pk>/acknowledge/", views.acknowledge_case, name="acknowledge_case"),
     path("messages/<int:pk>/resend/", views.notification_resend, name="resend"),
     # Public by design: the signed, one-time link texted to an overdue visitor.
     path("check-in/<str:token>/", views.checkin, name="checkin"),
+    # Public by design: the signed, one-time acknowledgement link in a manager's alert.
+    path("ack/<str:token>/", views.acknowledge, name="acknowledge"),
+    # Providers' delivery receipts: each checks the provider's signature or token first.
+    path("hooks/twilio/status/", views.twilio_status, name="twilio_status"),
+    path("hooks/notify/receipt/", views.notify_receipt, name="notify_receipt"),
 ]

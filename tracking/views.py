@@ -1,6 +1,7 @@
 """The sign-out board, the visitor's phone page, the ladder's pages and the check-in link.
 Thin: access through a selector, a form, one service call, a redirect or a page."""
 
+import json
 import logging
 
 from django.conf import settings
@@ -17,11 +18,17 @@ from audit.downloads import same_site_download
 from core.client import client_address
 from riskassess.gates import assessment_currency
 
-from . import checkins, common, outbox, selectors, signouts
+from . import acknowledgements, checkins, common, outbox, receipts, selectors, signouts
 from .forms import CallAttemptForm, DecisionForm, ExtendForm, SignOutForm, add_service_errors
-from .models import CheckInLink, SignOut, TrackingEvent
+from .models import AckLink, Acknowledgement, CheckInLink, SignOut, TrackingEvent
 from .throttle import throttle_hit
-from .tokens import CheckInTokenExpired, CheckInTokenInvalid, checkin_token_read
+from .tokens import (
+    CheckInTokenExpired,
+    CheckInTokenInvalid,
+    ack_token_read,
+    checkin_token_read,
+)
+from .webhooks import NOTIFY, TWILIO, provider_webhook
 
 logger = logging.getLogger(__name__)
 GET_POST = require_http_methods(["GET", "POST"])
@@ -389,6 +396,31 @@ def decision(request, pk: int):
 
 @login_required
 @GET_POST
+def acknowledge_case(request, pk: int):
+    """R-ESC-8: "I am dealing with it" from the emergency page. The first owns the case."""
+    signout = selectors.signout_emergency_get(user=request.user, pk=pk)
+    if request.method == "POST":
+        ack, won = acknowledgements.signout_acknowledge(
+            signout=signout,
+            ladder_round=signout.ladder_round,
+            user=request.user,
+            label=str(request.user),
+            via=Acknowledgement.Via.PAGE,
+        )
+        if won:
+            messages.success(request, "You own this case: everyone else alerted has been told.")
+        elif ack is not None:
+            messages.info(
+                request,
+                f"{ack.label} acknowledged at {ack.acknowledged_at:%H:%M} and owns this case.",
+            )
+        else:
+            messages.error(request, "Nobody has been alerted about this visit yet.")
+    return redirect("tracking:emergency", pk=signout.pk)
+
+
+@login_required
+@GET_POST
 def notification_resend(request, pk: int):
     """A message in doubt is resent only when a person decides so (R-ESC-5)."""
     notification = selectors.notification_get(user=request.user, pk=pk)
@@ -453,14 +485,122 @@ def checkin(request, token: str):
     )
     if link is None:
         return _checkin_refused(request, "This link is not valid. Call the school office.")
+    signout = link.signout
+    # R-TRK-4: after tracking closed the page says so, and offers "I am still out".
+    closed = checkins.closed_words(signout) if not signout.is_open else ""
+    still_out = signout.state in checkins.REOPENABLE and link.answer != "still_out"
     if request.method == "POST":
         try:
             link = checkins.checkin_answer(
                 link=link, answer=request.POST.get("answer", ""), client_ip=ip
             )
         except checkins.CheckInRefused as error:
-            return _checkin_refused(request, str(error), 200 if link.used_at else 400)
+            return render(
+                request,
+                "tracking/checkin.html",
+                {"refused": str(error), "link": link, "still_out": still_out and closed},
+                status=200 if link.used_at or closed else 400,
+            )
         return render(request, "tracking/checkin.html", {"link": link, "done": True})
+    if closed:
+        return render(
+            request,
+            "tracking/checkin.html",
+            {"refused": closed, "link": link, "still_out": still_out},
+        )
     if link.used_at is not None:
         return _checkin_refused(request, "This link has already been used. Thank you.")
     return render(request, "tracking/checkin.html", {"link": link, "done": False})
+
+
+# ---------------------------------------------------------------------------------------------
+# The acknowledgement link: public by design (tests/urls_under_test.py PUBLIC)
+# ---------------------------------------------------------------------------------------------
+
+ACK_PER_ADDRESS = 20  # requests per address per 10 minutes
+ACK_PER_LINK = 10
+
+
+def _ack_page(request, *, refused: str = "", link=None, ack=None, won=False, status=200):
+    """A phone-sized page that shows only what it must: no child, no address, no numbers."""
+    return render(
+        request,
+        "tracking/acknowledge.html",
+        {"refused": refused, "link": link, "ack": ack, "won": won},
+        status=status,
+    )
+
+
+@GET_POST
+def acknowledge(request, token: str):
+    """R-ESC-8: one tap says "I am dealing with it". No sign-in: the signed token is the key.
+    GET only shows the button (phones preview links); POST uses the link once."""
+    ip = client_address(request)
+    too_many = "Too many tries. Wait a few minutes, or call the school office."
+    if throttle_hit(key=f"ack-ip:{ip}", limit=ACK_PER_ADDRESS, window_seconds=600):
+        return _ack_page(request, refused=too_many, status=429)
+    try:
+        link_id = ack_token_read(token)
+    except CheckInTokenInvalid:
+        logger.warning("acknowledgement with an invalid token from %s", ip)
+        return _ack_page(request, refused="This link is not valid.", status=404)
+    except CheckInTokenExpired as expired:
+        link = AckLink.objects.select_related("signout__school").filter(pk=expired.link_id).first()
+        if link is not None and request.method == "POST":
+            acknowledgements.ack_refusal_audit(link=link, why="has expired", client_ip=ip)
+        return _ack_page(request, refused="This link has expired. Open the emergency page.")
+    if throttle_hit(key=f"ack-link:{link_id}", limit=ACK_PER_LINK, window_seconds=600):
+        return _ack_page(request, refused=too_many, status=429)
+    link = AckLink.objects.select_related("signout__school").filter(pk=link_id).first()
+    if link is None:
+        return _ack_page(request, refused="This link is not valid.", status=404)
+    current = Acknowledgement.objects.filter(
+        signout_id=link.signout_id, ladder_round=link.ladder_round
+    ).first()
+    if request.method == "POST":
+        try:
+            ack, won = acknowledgements.ack_link_use(link=link, client_ip=ip)
+        except acknowledgements.AckRefused as error:
+            return _ack_page(request, refused=str(error), link=link, ack=current)
+        return _ack_page(request, link=link, ack=ack, won=won)
+    if link.used_at is not None:
+        return _ack_page(
+            request, refused="This link has already been used.", link=link, ack=current
+        )
+    return _ack_page(request, link=link, ack=current)
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery receipts from the SMS providers (R-ESC-11): authenticated by tracking.webhooks
+# ---------------------------------------------------------------------------------------------
+
+
+@provider_webhook(TWILIO)
+def twilio_status(request):
+    """Twilio's status callback for a message (StatusCallback, set when sending)."""
+    status = request.POST.get("MessageStatus", "")
+    receipts.notification_delivery_record(
+        provider=TWILIO,
+        provider_ref=request.POST.get("MessageSid", ""),
+        state=receipts.TWILIO_STATES.get(status, status),
+        error_code=request.POST.get("ErrorCode", ""),
+    )
+    return HttpResponse(status=204)
+
+
+@provider_webhook(NOTIFY)
+def notify_receipt(request):
+    """GOV.UK Notify's delivery receipt: JSON with the notification's id and status."""
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return HttpResponse("Not JSON.", status=400)
+    if not isinstance(data, dict):
+        return HttpResponse("Not a receipt.", status=400)
+    status = str(data.get("status", ""))
+    receipts.notification_delivery_record(
+        provider=NOTIFY,
+        provider_ref=str(data.get("id", "")),
+        state=receipts.NOTIFY_STATES.get(status, status),
+    )
+    return HttpResponse(status=204)

@@ -61,6 +61,19 @@ def visit_mark_returned(*, actor: User | None, visit: Visit, at: datetime.dateti
 
 
 @transaction.atomic
+def visit_mark_still_out(*, actor: User | None, visit: Visit) -> Visit:
+    """R-TRK-4: the return was recorded by mistake: the visitors are still out."""
+    return _move(
+        actor=actor,
+        visit=visit,
+        old=(Status.RETURNED,),
+        new=Status.OUT,
+        event="still out",
+        returned_at=None,
+    )
+
+
+@transaction.atomic
 def visit_mark_recorded(*, actor: User | None, visit: Visit, at: datetime.datetime) -> Visit:
     return _move(
         actor=actor,

@@ -160,13 +160,74 @@ def test_each_link_is_rate_limited_whoever_asks(client, overdue, sam):
     assert client.get(path, REMOTE_ADDR="10.0.1.1").status_code == 429
 
 
-def test_after_the_visitors_are_back_the_link_thanks_them_and_changes_nothing(
+def test_after_the_visitors_are_back_the_link_says_so_records_nothing_and_thanks_nobody(
     client, overdue, olive, sam
 ):
+    # R-TRK-4
+    from tracking.signouts import signout_return
+
+    clock_time = "13:15"
+    signout_return(actor=olive, signout=overdue, went_home=False, via="board")
+    page = client.get(link_path(sam)).content.decode()
+    assert f"You were recorded back at school at {clock_time} by Olive Example." in page
+    assert "I am still out" in page
+    response = client.post(link_path(sam), {"answer": "more_time"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Thank you" not in page and "Nothing was recorded" in page
+    overdue.refresh_from_db()
+    assert overdue.state == "returned" and overdue.ladder_round == 1
+    assert AuditEvent.objects.filter(
+        event_type="checkin.refused", changes__why="tracking had closed"
+    ).exists()
+
+
+def test_i_am_still_out_reopens_tracking_alerts_the_office_at_once_and_restarts_the_ladder(
+    client, overdue, olive, sam, clock, scan, django_capture_on_commit_callbacks
+):
+    # R-TRK-4: a mistaken return never silences the alarm.
     from tracking.signouts import signout_return
 
     signout_return(actor=olive, signout=overdue, went_home=False, via="board")
-    response = client.post(link_path(sam), {"answer": "more_time"})
-    assert response.status_code == 200
+    clock.move_to(R + 20 * minute)
+    path = link_path(sam)
+    sms.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path, {"answer": "still_out"})
+    assert "The office has been alerted that you are still out" in response.content.decode()
     overdue.refresh_from_db()
-    assert overdue.state == "returned" and overdue.ladder_round == 1
+    assert (overdue.state, overdue.ladder_round, overdue.escalation_stage) == ("out", 2, 1)
+    assert overdue.closed_at is None
+    # The office is alerted at once (the new round's overdue step), and the ladder runs on
+    # from now: the office prompted again at +5, the manager at +15.
+    assert [m.to for m in sms.outbox if m.to == "+447700900500"] == ["+447700900500"]
+    assert overdue.next_escalation_at == R + 25 * minute
+    clock.move_to(R + 35 * minute)
+    scan()
+    overdue.refresh_from_db()
+    assert overdue.escalation_stage == 4 and overdue.manager_alerted_at == R + 35 * minute
+    reopened = AuditEvent.objects.get(event_type="signout.reopened")
+    assert reopened.changes["was"] == "returned"
+
+
+def test_i_am_still_out_works_once_and_not_while_tracking_is_open(
+    client, overdue, olive, sam, tess
+):
+    # R-TRK-4
+    from tracking.signouts import signout_return
+
+    response = client.post(link_path(tess), {"answer": "still_out"})
+    assert "nothing was changed" in response.content.decode()
+    signout_return(actor=olive, signout=overdue, went_home=False, via="board")
+    path = link_path(sam)
+    client.post(path, {"answer": "still_out"})
+    overdue.refresh_from_db()
+    assert overdue.ladder_round == 2 and overdue.visit.status == "out"
+    signout_return(actor=olive, signout=overdue, went_home=False, via="board")
+    response = client.post(path, {"answer": "still_out"})
+    assert "already been used" in response.content.decode()
+    overdue.refresh_from_db()
+    assert overdue.state == "returned" and overdue.ladder_round == 2
+    assert AuditEvent.objects.filter(
+        event_type="checkin.refused", changes__why="still out: tracking was open"
+    ).exists()

@@ -42,7 +42,7 @@ def test_the_ladder_walks_minute_by_minute_from_overdue_to_the_manager(clock, si
     """R-TRK-3 at R+15, R-ESC-1 at once, R-ESC-2 at R+20 and R+25, R-ESC-3 at R+30: each step
     and each message exactly once, at the minute it falls due and not a minute before."""
     expected = []  # (minutes after R, SMS so far, emails so far, stage)
-    for m in range(-5, 46):
+    for m in range(-5, 35):
         if m < 15:
             expected.append((m, 0, 0, 0))
         elif m < 20:
@@ -76,7 +76,8 @@ def test_the_ladder_walks_minute_by_minute_from_overdue_to_the_manager(clock, si
         (datetime.timedelta(minutes=25), datetime.timedelta(0)),
         (datetime.timedelta(minutes=30), datetime.timedelta(0)),
     ]
-    assert signout.next_escalation_at is None
+    # R-ESC-9: nobody acknowledged: the ladder does not end at the manager.
+    assert signout.next_escalation_at == R + 35 * minute
     assert signout.manager_alerted_at == R + 30 * minute
     assert Notification.objects.filter(signout=signout).count() == 8
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
@@ -127,15 +128,19 @@ def test_after_hours_of_downtime_every_due_step_fires_at_once_manager_included(
     # R-ESC-5: the ladder is driven by stored times; a restart runs every due step, once.
     clock.move_to(R + datetime.timedelta(hours=3))
     report = scan()
-    assert report.steps_fired == 4
+    # R-ESC-9: nobody acknowledged, so the chain (empty here) and everyone follow; of the
+    # fourteen reminders missed, one goes now, not a burst of fourteen.
+    assert report.steps_fired == 6
     assert steps(signout) == [
         (1, 1, "overdue"),
         (1, 2, "retry"),
         (1, 3, "final_retry"),
         (1, 4, "manager"),
+        (1, 5, "everyone"),
+        (1, 19, "reminder"),
     ]
     assert len(sms_to(max.profile.work_mobile)) == 1
-    assert [m.to for m in mail.outbox if "URGENT" in m.subject] == [[max.email]]
+    assert [m.to for m in mail.outbox if "cannot be reached" in m.subject] == [[max.email]]
     # The steps keep the times they were due at; lateness is visible.
     late = EscalationStep.objects.get(signout=signout, number=4)
     assert late.due_at == R + 30 * minute and late.fired_at == R + datetime.timedelta(hours=3)
@@ -174,6 +179,7 @@ def test_the_ladder_crosses_the_october_clock_change_by_the_minute(
         2: datetime.datetime(2026, 10, 25, 0, 50, tzinfo=utc),  # 01:50 BST
         3: datetime.datetime(2026, 10, 25, 0, 55, tzinfo=utc),  # 01:55 BST
         4: datetime.datetime(2026, 10, 25, 1, 0, tzinfo=utc),  # 01:00 GMT, after the change
+        5: datetime.datetime(2026, 10, 25, 1, 5, tzinfo=utc),  # R-ESC-9: nobody acknowledged
     }
     manager_text = Notification.objects.get(signout=signout, step__number=4, channel="sms")
     assert "due back 01:30" in manager_text.body
@@ -396,7 +402,8 @@ def test_asking_for_help_alerts_the_manager_and_the_office_at_once(
     committed(signout_help_request, actor=sam, signout=signout, via="phone", visitor=sam)
     signout.refresh_from_db()
     assert signout.help_requested_at == NOON + 20 * minute
-    assert signout.next_escalation_at is None and signout.case_open
+    # R-ESC-9: if nobody acknowledges the call for help, the chain follows it.
+    assert signout.next_escalation_at == NOON + 25 * minute and signout.case_open
     assert len(sms_to(max.profile.work_mobile)) == 1
     assert len(sms_to("+447700900500")) == 1  # the monitor
     assert sorted(m.to[0] for m in mail.outbox) == [max.email, "office@oakfield.example"]
@@ -472,8 +479,10 @@ def test_the_case_stays_open_until_the_manager_records_an_outcome(clock, signout
         "escalation.final_retry",
         "escalation.manager",
         "escalation.decision_recorded",
+        "escalation.acknowledged",  # R-ESC-8: deciding is dealing with it
         "escalation.decision_recorded",
         "escalation.resolved",
+        "escalation.stood_down",  # R-ESC-10: found safe: everyone alerted is told
     ]
 
 
@@ -486,7 +495,7 @@ def test_no_email_or_sms_names_the_child_or_gives_the_address(
     committed(signout_help_request, actor=sam, signout=signout, via="phone", visitor=sam)
     texts = [m.body for m in sms.outbox]
     texts += [m.subject + m.body + m.alternatives[0][0] for m in mail.outbox]
-    assert len(texts) == 8 + 4
+    assert len(texts) >= 8 + 4  # the ladder, the chain's everyone step, the call for help
     forbidden = [pupil.first_name, pupil.last_name, household.address_line_1, household.postcode]
     forbidden += [pupil.date_of_birth.strftime("%d/%m/%Y")]
     for text in texts:
@@ -505,9 +514,11 @@ def test_the_ladder_uses_the_schools_own_minutes(clock, visit, olive, oakfield, 
         clock.move_to(r + m * minute)
         for _, _, number in scan().fired:
             fired[number] = m
-    assert fired == {1: 10, 2: 13, 3: 16}  # overdue, the one (final) retry, the manager
+    # overdue, the one (final) retry, the manager, then (R-ESC-9) everyone after the school's
+    # 5 chain minutes
+    assert fired == {1: 10, 2: 13, 3: 16, 4: 21}
     kinds = dict(EscalationStep.objects.filter(signout=signout).values_list("number", "kind"))
-    assert kinds == {1: "overdue", 2: "final_retry", 3: "manager"}
+    assert kinds == {1: "overdue", 2: "final_retry", 3: "manager", 4: "everyone"}
 
 
 def test_every_step_is_in_the_audit_trail(clock, signout, scan):

@@ -66,7 +66,13 @@ def test_twilio_receives_the_message_through_its_client_library(twilio):
     sid = TwilioBackend().send(to="+447700900101", body=BODY, reference="key-1")
     (request,) = twilio.requests
     assert request["path"] == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
-    assert request["data"] == {"To": "+447700900101", "From": "+447700900999", "Body": BODY}
+    assert request["data"] == {
+        "To": "+447700900101",
+        "From": "+447700900999",
+        "Body": BODY,
+        # R-ESC-11: Twilio posts each status change back here, signed.
+        "StatusCallback": "http://127.0.0.1:8000/tracking/hooks/twilio/status/",
+    }
     assert request["headers"]["Authorization"].startswith("Basic ")
     assert sid.startswith("SM")
 
