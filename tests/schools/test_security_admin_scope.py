@@ -57,6 +57,14 @@ HIDDEN = {
     "axes.AccessFailureLog",
     "schools.Trust",
     "schools.TrustRole",
+    # Sign-in providers, their settings and invitations, the provider accounts linked to people,
+    # and the MIS connections and runs: the access model and its secrets' settings.
+    "sso.SignInProvider",
+    "sso.SignInSettings",
+    "sso.Invitation",
+    "socialaccount.SocialAccount",
+    "mis.WondeConnection",
+    "mis.SyncRun",
 }
 
 
