@@ -260,6 +260,16 @@ class SchoolAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Checking in from the phone",
+            {
+                "fields": (
+                    "reply_extension_max_minutes",
+                    "checkins_required",
+                    "checkin_interval_minutes",
+                )
+            },
+        ),
+        (
             "Records and data",
             {
                 "fields": (

@@ -32,6 +32,11 @@ PUBLIC = {
     "tracking:checkin": "an overdue visitor's check-in link from an SMS: its signed, one-hour, "
     "single-use token is the key; it can only say I'm safe or 15 more minutes; rate-limited and "
     "audited (tests/tracking/test_checkin_link.py)",
+    "tracking:twilio_sms_reply": "Twilio posts the texts visitors send back: its signature over "
+    "the URL and form is the key (403 without it); POST only (tests/tracking/test_replies.py)",
+    "tracking:notify_sms_reply": "GOV.UK Notify posts the texts visitors send back: the "
+    "callback's bearer token is the key (403 without it); POST only "
+    "(tests/tracking/test_replies.py)",
 }
 
 # Arguments for public URLs that take some.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import hooks, views
 
 app_name = "tracking"
 
@@ -21,4 +21,7 @@ urlpatterns = [
     path("messages/<int:pk>/resend/", views.notification_resend, name="resend"),
     # Public by design: the signed, one-time link texted to an overdue visitor.
     path("check-in/<str:token>/", views.checkin, name="checkin"),
+    # Issue 13 (check in from anywhere): texts visitors send back, posted by the SMS providers.
+    path("hooks/twilio/sms/", hooks.twilio_sms_reply, name="twilio_sms_reply"),
+    path("hooks/notify/sms/", hooks.notify_sms_reply, name="notify_sms_reply"),
 ]
