@@ -264,8 +264,6 @@ class SchoolAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "reply_extension_max_minutes",
-                    "checkins_required",
-                    "checkin_interval_minutes",
                 )
             },
         ),

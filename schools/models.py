@@ -74,17 +74,10 @@ class School(models.Model):
     retries = models.PositiveSmallIntegerField(
         default=2, help_text="Calls the office retries before the manager is alerted."
     )
-    # R-TRK-5, R-TRK-6: checking in from the phone (issue 13).
+    # R-TRK-5: checking in by replying to a text (issue 13).
     reply_extension_max_minutes = models.PositiveSmallIntegerField(
         default=120,
         help_text="The most minutes a visitor can add by replying to a text with a number.",
-    )
-    checkins_required = models.BooleanField(
-        default=False,
-        help_text="Visitors out on a long visit must check in every few minutes (below).",
-    )
-    checkin_interval_minutes = models.PositiveSmallIntegerField(
-        default=60, help_text="Minutes between check-ins, when check-ins are required."
     )
     # R-REQ-4: evening visits.
     evening_starts_at = models.TimeField(default=evening_default)

@@ -115,6 +115,7 @@ class ScanReport:
     marked_in_doubt: int = 0
     errors: int = 0
     claimed_by_others: int = 0
+    reminded: int = 0  # R-TRK-6 (issue 13)
     fired: list[tuple[int, int, int]] = field(default_factory=list)  # (signout, round, step)
 
 
@@ -137,6 +138,10 @@ def escalation_scan(
         _escalate_batch(due, now=now, enqueue=enqueue, report=report)
         if len(due) < limit:
             break
+    # R-TRK-6 (issue 13): reminders before the return, a due time of the same engine.
+    from .reminders import reminders_send_due  # it builds on this module
+
+    report.reminded = reminders_send_due(now=now, enqueue=enqueue, limit=limit)
     report.requeued = notifications_requeue(now=now, enqueue=enqueue)
     report.marked_in_doubt = notifications_mark_in_doubt(now=now)
     heartbeat_beat(name=ESCALATION_SCAN)
@@ -314,6 +319,11 @@ def _checkin_links_create(signout: SignOut, *, now) -> dict[int, str]:
                 "expires_at": now + checkin_lifetime(),
             },
         )
+        if not _ and link.used_at is None:
+            # Made for the reminder before the return (R-TRK-6): an hour from this text too.
+            CheckInLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
+                expires_at=now + checkin_lifetime()
+            )
         path = reverse("tracking:checkin", args=[checkin_token_make(link.pk)])
         urls[visitor.pk] = settings.SITE_URL + path
     return urls

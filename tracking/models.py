@@ -47,6 +47,9 @@ class SignOut(models.Model):
     ladder_round = models.PositiveIntegerField(default=1)
     escalation_stage = models.PositiveSmallIntegerField(default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True)
+    # R-TRK-6: when each visitor is texted a reminder, ten minutes before the expected return
+    # (NULL once sent, or when there is none to send). A new expected time sets it again.
+    reminder_due_at = models.DateTimeField(null=True, blank=True)
 
     last_contact_at = models.DateTimeField(null=True, blank=True)
     manager_alerted_at = models.DateTimeField(null=True, blank=True)
@@ -72,6 +75,12 @@ class SignOut(models.Model):
                 fields=["next_escalation_at"],
                 condition=Q(next_escalation_at__isnull=False),
                 name="signout_due",
+            ),
+            # Used by the escalation scan: the reminders due (R-TRK-6). Partial, like signout_due.
+            models.Index(
+                fields=["reminder_due_at"],
+                condition=Q(reminder_due_at__isnull=False),
+                name="signout_reminder_due",
             ),
             # Used by the board: a school's visitors out now.
             models.Index(fields=["school", "state"], name="signout_school_state"),

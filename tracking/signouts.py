@@ -41,6 +41,7 @@ from .models import (
     TrackingEvent,
 )
 from .outbox import Enqueue, _after_commit, _cancel_prompts
+from .reminders import reminder_due_for
 
 
 def _signout_fresh(signout: SignOut) -> SignOut:
@@ -143,7 +144,8 @@ def signout_create(
         retries=school.retries,
     )
     signout.next_escalation_at = signout.due_times()[0]
-    signout.save(update_fields=["next_escalation_at"])
+    signout.reminder_due_at = reminder_due_for(expected_return_at, now=now)  # R-TRK-6
+    signout.save(update_fields=["next_escalation_at", "reminder_due_at"])
     SignOutVisitor.objects.bulk_create(
         SignOutVisitor(signout=signout, user=v.user, mobile=numbers[v.user_id]) for v in visitors
     )
@@ -257,6 +259,7 @@ def signout_extend(
         escalation_stage=0,
         next_escalation_at=first_due,
         last_contact_at=now,
+        reminder_due_at=reminder_due_for(new_expected_return_at, now=now),  # R-TRK-6
     )
     if not moved:
         raise _not_open(signout)
