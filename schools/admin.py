@@ -261,11 +261,7 @@ class SchoolAdmin(admin.ModelAdmin):
         ),
         (
             "Checking in from the phone",
-            {
-                "fields": (
-                    "reply_extension_max_minutes",
-                )
-            },
+            {"fields": ("reply_extension_max_minutes",)},
         ),
         (
             "Records and data",
