@@ -338,7 +338,7 @@ if not 0 < ESCALATION_MINUTE_SECONDS <= 60:
     raise environ.ImproperlyConfigured("ESCALATION_MINUTE_SECONDS must be between 0 and 60.")
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=60)
 # R-TRK-6: each visitor still out is texted a reminder this many minutes before the expected
-# return (tracking/reminders.py). 0 sends none (the test suite's default: tests/settings.py).
+# return (tracking/ladder.py, reminders). 0 sends none (the test suite's default: tests/settings.py).
 CHECKIN_REMINDER_MINUTES = env.int("CHECKIN_REMINDER_MINUTES", default=10)
 NOTIFICATION_IN_DOUBT_AFTER_SECONDS = env.int("NOTIFICATION_IN_DOUBT_AFTER_SECONDS", default=120)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)

@@ -31,7 +31,13 @@ from visits.progress import visit_mark_out, visit_mark_returned
 
 from . import messages as ladder_messages
 from .common import TrackingBlocked, TrackingConflict, _event
-from .ladder import _ladder_advance, _load_for_messages, _notifications_create, _seconds
+from .ladder import (
+    _ladder_advance,
+    _load_for_messages,
+    _notifications_create,
+    _seconds,
+    reminder_due_for,
+)
 from .models import (
     CallAttempt,
     EscalationDecision,
@@ -41,7 +47,6 @@ from .models import (
     TrackingEvent,
 )
 from .outbox import Enqueue, _after_commit, _cancel_prompts
-from .reminders import reminder_due_for
 
 
 def _signout_fresh(signout: SignOut) -> SignOut:
