@@ -386,6 +386,10 @@ if not 0 < ESCALATION_MINUTE_SECONDS <= 60:
 # (5 s) gets a manager's or monitor's alert back within 15 s; sending claims the row first, so a
 # message handed over twice is still sent once.
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env.int("NOTIFICATION_REQUEUE_AFTER_SECONDS", default=10)
+# R-TRK-6: each visitor still out is texted a reminder this many minutes before the expected
+# return (tracking/ladder.py, reminders). 0 sends none (the test suite's default,
+# tests/settings.py).
+CHECKIN_REMINDER_MINUTES = env.int("CHECKIN_REMINDER_MINUTES", default=10)
 NOTIFICATION_IN_DOUBT_AFTER_SECONDS = env.int("NOTIFICATION_IN_DOUBT_AFTER_SECONDS", default=120)
 # Prometheus /metrics (config/monitoring.py; docs/operations.md): a bearer token, or the
 # networks Prometheus scrapes from (e.g. 10.0.0.0/8). Neither set: /metrics answers nobody.

@@ -283,6 +283,10 @@ class SchoolAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Checking in from the phone",
+            {"fields": ("reply_extension_max_minutes",)},
+        ),
+        (
             "Records and data",
             {
                 "fields": (

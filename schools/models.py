@@ -85,6 +85,11 @@ class School(models.Model):
         help_text="Once the chain is used up: minutes between reminders to every DSL and the "
         "Headteacher until somebody acknowledges.",
     )
+    # R-TRK-5: checking in by replying to a text (issue 13).
+    reply_extension_max_minutes = models.PositiveSmallIntegerField(
+        default=120,
+        help_text="The most minutes a visitor can add by replying to a text with a number.",
+    )
     # R-REQ-4: evening visits.
     evening_starts_at = models.TimeField(default=evening_default)
     morning_starts_at = models.TimeField(default=morning_default)

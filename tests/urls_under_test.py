@@ -54,6 +54,11 @@ PUBLIC = {
     "audited unless signed with the auth token (tests/tracking/test_receipts.py)",
     "tracking:notify_receipt": "GOV.UK Notify's delivery receipts: POST only, refused with 403 "
     "and audited unless they carry the callback bearer token (tests/tracking/test_receipts.py)",
+    "tracking:twilio_sms_reply": "Twilio posts the texts visitors send back: its signature over "
+    "the URL and form is the key (403 without it); POST only (tests/tracking/test_replies.py)",
+    "tracking:notify_sms_reply": "GOV.UK Notify posts the texts visitors send back: the "
+    "callback's bearer token is the key (403 without it); POST only "
+    "(tests/tracking/test_replies.py)",
 }
 
 # Public URLs whose 503 is an answer, not a crash: the readiness check says "not ready" when the

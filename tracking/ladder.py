@@ -32,7 +32,14 @@ from visits.models import Visit
 from . import messages as ladder_messages
 from .acknowledgements import AckUrlMaker
 from .common import _event
-from .models import CheckInLink, EscalationStep, Heartbeat, SignOut, TrackingEvent
+from .models import (
+    CheckInLink,
+    EscalationStep,
+    Heartbeat,
+    Notification,
+    SignOut,
+    TrackingEvent,
+)
 from .outbox import (
     Enqueue,
     _after_commit,
@@ -118,6 +125,7 @@ class ScanReport:
     marked_in_doubt: int = 0
     errors: int = 0
     claimed_by_others: int = 0
+    reminded: int = 0  # R-TRK-6 (issue 13)
     fired: list[tuple[int, int, int]] = field(default_factory=list)  # (signout, round, step)
 
 
@@ -140,6 +148,8 @@ def escalation_scan(
         _escalate_batch(due, now=now, enqueue=enqueue, report=report)
         if len(due) < limit:
             break
+    # R-TRK-6 (issue 13): reminders before the return, a due time of the same engine.
+    report.reminded = reminders_send_due(now=now, enqueue=enqueue, limit=limit)
     report.requeued = notifications_requeue(now=now, enqueue=enqueue)
     report.marked_in_doubt = notifications_mark_in_doubt(now=now)
     heartbeat_beat(name=ESCALATION_SCAN)
@@ -369,6 +379,11 @@ def _checkin_links_create(signout: SignOut, *, now) -> dict[int, str]:
                 "expires_at": now + checkin_lifetime(),
             },
         )
+        if not _ and link.used_at is None:
+            # Made for the reminder before the return (R-TRK-6): an hour from this text too.
+            CheckInLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
+                expires_at=now + checkin_lifetime()
+            )
         path = reverse("tracking:checkin", args=[checkin_token_make(link.pk)])
         urls[visitor.pk] = settings.SITE_URL + path
     return urls
@@ -384,3 +399,103 @@ def scan_loop(*, interval: float, send_here: bool, stop: Callable[[], bool]) -> 
             logger.info("escalation scan: %s", report)
         while not stop() and time.monotonic() - started < interval:
             time.sleep(0.2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders before the expected return (R-TRK-6, issue 13; docs/escalation.md)
+# ---------------------------------------------------------------------------------------------
+#
+# Ten minutes before the expected return, each visitor still out is texted a reminder with their
+# check-in link and the reply words. A due time of the same engine as the ladder:
+# SignOut.reminder_due_at (a partial index, like next_escalation_at), set when the visitors sign
+# out and again by every new expected time, found by the escalation scan and claimed with a
+# conditional update; its messages are outbox rows keyed by the expected time, so a reminder
+# goes once per expected time however many scans run. Never a Celery ETA task.
+
+
+def reminder_due_for(
+    expected_return_at: datetime.datetime, *, now: datetime.datetime
+) -> datetime.datetime | None:
+    """When to remind the visitors of `expected_return_at`: CHECKIN_REMINDER_MINUTES (ten)
+    before it, or never when that has already passed (a new time set less than ten minutes
+    ahead)."""
+    if settings.CHECKIN_REMINDER_MINUTES <= 0:
+        return None
+    due = expected_return_at - settings.CHECKIN_REMINDER_MINUTES * ladder_minute()
+    return due if due > now else None
+
+
+def reminders_send_due(
+    *, now: datetime.datetime, enqueue: Enqueue | None = None, limit: int = 500
+) -> int:
+    """Send the reminders due at `now` (called by the escalation scan). Returns how many
+    sign-outs were reminded."""
+    due = list(
+        SignOut.objects.filter(reminder_due_at__lte=now)
+        .order_by("reminder_due_at")
+        .values_list("pk", "reminder_due_at")[:limit]
+    )
+    return sum(
+        signout_remind(signout_id=pk, due_at=due_at, now=now, enqueue=enqueue) for pk, due_at in due
+    )
+
+
+@transaction.atomic
+def signout_remind(
+    *, signout_id: int, due_at: datetime.datetime, now: datetime.datetime, enqueue=None
+) -> bool:
+    """Claim one sign-out's reminder and text each visitor. False when another scan claimed it,
+    or the visitors are no longer out (nothing is sent then)."""
+    claimed = SignOut.objects.filter(pk=signout_id, reminder_due_at=due_at).update(
+        reminder_due_at=None
+    )
+    if not claimed:
+        return False
+    signout = _load_for_messages(signout_id)
+    if signout.state != SignOut.State.OUT:
+        return False  # they phoned in, came back or the visit was cancelled
+    urls = _checkin_links_create(signout, now=now)
+    context = ladder_messages._context(signout)
+    expected = signout.expected_return_at.isoformat()
+    rows = []
+    for visitor in signout.visitors.all():
+        message = ladder_messages._sms(
+            "reminder_visitor",
+            ladder_messages.Recipient(
+                label=str(visitor.user), address=visitor.mobile, user=visitor.user
+            ),
+            {**context, "checkin_url": urls[visitor.pk]},
+        )
+        rows.append(
+            Notification(
+                signout=signout,
+                idempotency_key=f"signout:{signout.pk}:reminder:{expected}:sms:{visitor.mobile}",
+                channel=message.channel,
+                template=message.template,
+                recipient=visitor.user,
+                recipient_label=message.recipient.label[:150],
+                address=visitor.mobile,
+                body=message.body,
+                supersedable=True,  # not needed once they are back
+                due_at=due_at,
+                created_at=now,
+                retry_at=now
+                + datetime.timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS),
+            )
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    keys = [row.idempotency_key for row in rows]
+    created = list(
+        Notification.objects.filter(
+            idempotency_key__in=keys, created_at=now, status=Notification.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+    audit_event_create(
+        actor=None,
+        school=signout.school,
+        obj=signout,
+        event_type="signout.reminded",
+        changes={"expected_return_at": expected, "messages": len(created)},
+    )
+    _after_commit(created, enqueue)
+    return True

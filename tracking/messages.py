@@ -51,6 +51,10 @@ class Message:
     html_body: str = ""
 
 
+# R-TRK-5: every text to a visitor ends with the words they can reply with (tracking.replies).
+REPLY_WORDS = "Reply SAFE, BACK, HOME, HELP, or minutes for more time (e.g. 20)."
+
+
 def local_time(value) -> str:
     return date_format(timezone.localtime(value), "H:i")
 
@@ -136,6 +140,7 @@ def _context(signout: SignOut) -> dict:
         "board_url": settings.SITE_URL + reverse("tracking:board"),
         "emergency_url": settings.SITE_URL + reverse("tracking:emergency", args=[signout.pk]),
         "monitor_phone": _display_phone(signout.school.monitor_phone),
+        "reply_words": REPLY_WORDS,
     }
 
 

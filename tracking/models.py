@@ -55,6 +55,9 @@ class SignOut(models.Model):
     ladder_round = models.PositiveIntegerField(default=1)
     escalation_stage = models.PositiveSmallIntegerField(default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True)
+    # R-TRK-6: when each visitor is texted a reminder, ten minutes before the expected return
+    # (NULL once sent, or when there is none to send). A new expected time sets it again.
+    reminder_due_at = models.DateTimeField(null=True, blank=True)
 
     last_contact_at = models.DateTimeField(null=True, blank=True)
     manager_alerted_at = models.DateTimeField(null=True, blank=True)
@@ -85,6 +88,12 @@ class SignOut(models.Model):
                 fields=["next_escalation_at"],
                 condition=Q(next_escalation_at__isnull=False),
                 name="signout_due",
+            ),
+            # Used by the escalation scan: the reminders due (R-TRK-6). Partial, like signout_due.
+            models.Index(
+                fields=["reminder_due_at"],
+                condition=Q(reminder_due_at__isnull=False),
+                name="signout_reminder_due",
             ),
             # Used by the board: a school's visitors out now.
             models.Index(fields=["school", "state"], name="signout_school_state"),
@@ -201,6 +210,8 @@ class SignOutVisitor(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["signout", "user"], name="signoutvisitor_once")
         ]
+        # Used by SMS replies (R-TRK-5): the open sign-out of the mobile a reply came from.
+        indexes = [models.Index(fields=["mobile"], name="signoutvisitor_mobile")]
 
     def __str__(self) -> str:
         return f"{self.user} on {self.signout}"
@@ -231,6 +242,7 @@ class TrackingEvent(models.Model):
         PHONE = "phone", "the visitor's phone"
         LINK = "link", "the check-in link"
         SYSTEM = "system", "Homeward"
+        SMS = "sms", "a text message reply"
 
     signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -576,6 +588,64 @@ class Acknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"Acknowledged by {self.label} at {self.acknowledged_at}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking in from the phone (issue 13: R-TRK-5..8)
+# ---------------------------------------------------------------------------------------------
+
+
+class SmsReply(models.Model):
+    """A text a visitor sent back to Homeward (R-TRK-5), one row per provider message id: a
+    provider that posts the same message twice finds the row and nothing happens again.
+
+    The text itself is never stored (it may hold a PIN, or come from a stranger): only the word
+    it was read as and what Homeward did about it."""
+
+    class Provider(models.TextChoices):
+        TWILIO = "twilio", "Twilio"
+        NOTIFY = "notify", "GOV.UK Notify"
+
+    class Word(models.TextChoices):
+        SAFE = "safe", "SAFE: left the visit safely"
+        BACK = "back", "BACK: back at school"
+        HOME = "home", "HOME: going straight home"
+        HELP = "help", "HELP: needs help"
+        MORE_TIME = "more_time", "Minutes: needs more time"
+        NOT_UNDERSTOOD = "not_understood", "Not one of the reply words"
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "Done"
+        NOT_UNDERSTOOD = "not_understood", "Not understood: the reply words were sent back"
+        REFUSED = "refused", "Refused: the answer says why"
+        CLOSED = "closed", "Tracking of the visit was already closed"
+        NO_OPEN_SIGNOUT = "no_open_signout", "The sender has no visit open"
+        UNKNOWN_NUMBER = "unknown_number", "From a number Homeward does not know"
+        AMBIGUOUS = "ambiguous", "The sender has two visits open: refused, the office told"
+
+    provider = models.CharField(max_length=8, choices=Provider.choices)
+    provider_message_id = models.CharField(max_length=100)
+    received_at = models.DateTimeField()
+    signout = models.ForeignKey(
+        SignOut, null=True, blank=True, on_delete=models.CASCADE, related_name="sms_replies"
+    )
+    visitor = models.ForeignKey(
+        SignOutVisitor, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    word = models.CharField(max_length=16, choices=Word.choices)
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_message_id"], name="smsreply_once_per_message"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply {self.get_word_display()} ({self.get_outcome_display()})"
 
 
 class AckLink(models.Model):

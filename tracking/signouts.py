@@ -32,7 +32,13 @@ from visits.progress import visit_mark_out, visit_mark_returned
 from . import messages as ladder_messages
 from .acknowledgements import AckUrlMaker, signout_acknowledge, signout_stand_down
 from .common import TrackingBlocked, TrackingConflict, _event
-from .ladder import _ladder_advance, _load_for_messages, _notifications_create, _seconds
+from .ladder import (
+    _ladder_advance,
+    _load_for_messages,
+    _notifications_create,
+    _seconds,
+    reminder_due_for,
+)
 from .models import (
     Acknowledgement,
     CallAttempt,
@@ -149,7 +155,8 @@ def signout_create(
         reminder_seconds=_seconds(school.chain_reminder_minutes),
     )
     signout.next_escalation_at = signout.due_times()[0]
-    signout.save(update_fields=["next_escalation_at"])
+    signout.reminder_due_at = reminder_due_for(expected_return_at, now=now)  # R-TRK-6
+    signout.save(update_fields=["next_escalation_at", "reminder_due_at"])
     SignOutVisitor.objects.bulk_create(
         SignOutVisitor(signout=signout, user=v.user, mobile=numbers[v.user_id]) for v in visitors
     )
@@ -290,6 +297,7 @@ def signout_extend(
         chain_base_at=None,
         acknowledged_at=None,
         acknowledged_label="",
+        reminder_due_at=reminder_due_for(new_expected_return_at, now=now),  # R-TRK-6
     )
     if not moved:
         raise _not_open(signout)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import hooks, views
 
 app_name = "tracking"
 
@@ -27,4 +27,7 @@ urlpatterns = [
     # Providers' delivery receipts: each checks the provider's signature or token first.
     path("hooks/twilio/status/", views.twilio_status, name="twilio_status"),
     path("hooks/notify/receipt/", views.notify_receipt, name="notify_receipt"),
+    # Issue 13 (check in from anywhere): texts visitors send back, posted by the SMS providers.
+    path("hooks/twilio/sms/", hooks.twilio_sms_reply, name="twilio_sms_reply"),
+    path("hooks/notify/sms/", hooks.notify_sms_reply, name="notify_sms_reply"),
 ]

@@ -170,3 +170,56 @@ def mail_server():
         yield catcher, controller.port
     finally:
         controller.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# The providers' side of incoming texts: a visitor's reply posted to Homeward's webhook the way
+# Twilio and GOV.UK Notify post it (issue 13).
+# ---------------------------------------------------------------------------------------------
+
+
+def twilio_post_reply(
+    url: str, *, sender: str, body: str, sid: str | None = None, token: str = TWILIO_TOKEN
+):
+    """POST an incoming message to `url` as Twilio does: a form signed with the auth token."""
+    import requests
+    from twilio.request_validator import RequestValidator
+
+    form = {
+        "MessageSid": sid or "SM" + uuid.uuid4().hex,
+        "AccountSid": TWILIO_SID,
+        "From": sender,
+        "To": "+447700900999",
+        "Body": body,
+        "NumMedia": "0",
+    }
+    signature = RequestValidator(token).compute_signature(url, form)
+    return requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30)
+
+
+NOTIFY_CALLBACK_TOKEN = "notify-callback-test-token"
+
+
+def notify_post_reply(
+    url: str,
+    *,
+    sender: str,
+    body: str,
+    message_id: str | None = None,
+    token: str = NOTIFY_CALLBACK_TOKEN,
+):
+    """POST a received text to `url` as GOV.UK Notify does: JSON with the callback's token.
+    Notify gives the sender without the plus: 447700900101."""
+    import requests
+
+    payload = {
+        "id": message_id or str(uuid.uuid4()),
+        "source_number": sender.lstrip("+"),
+        "destination_number": "07700900999",
+        "message": body,
+        "date_received": "2026-11-25T12:00:00.000000Z",
+        "notify_number": "07700900999",
+    }
+    return requests.post(
+        url, json=payload, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
