@@ -234,6 +234,10 @@ SMS_SENDER = env.str("SMS_SENDER", default="Homeward")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "celery-broker"
+    # kombu's filesystem transport needs its folders to exist: any process that enqueues (a page,
+    # seed_demo, a script on a fresh clone) makes them rather than failing after its commit.
+    for _folder in ("processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
