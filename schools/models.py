@@ -48,7 +48,8 @@ def morning_default() -> datetime.time:
 
 
 class School(models.Model):
-    """A school and its policy settings (the bold numbers of POLICY.md, editable per school)."""
+    """A school and its policy settings (the numbers docs/policy.md shows in bold), editable per
+    school."""
 
     trust = models.ForeignKey(
         Trust, null=True, blank=True, on_delete=models.PROTECT, related_name="schools"

@@ -1,4 +1,4 @@
-"""The people every test reads like a sentence with (DESIGN.md "Tests").
+"""The people every test reads like a sentence with (docs/architecture.md).
 
 At Oakfield Primary — Sam (staff), Tess (staff, second visitor), Dana (DSL), Hugh (Headteacher),
 Olive (office), Max (manager); at Birchwood Academy, same trust — Bea (DSL); at an unrelated

@@ -3,7 +3,7 @@
 The ladder lives in these rows, never in Celery ETA tasks or in memory (R-ESC-5): a sign-out
 stores its expected return time, the steps already fired and when the next one falls due. The
 escalation scan claims due rows with conditional updates, so every step and every message happens
-exactly once however many scans run. See DESIGN.md "Escalation engine".
+exactly once however many scans run. See docs/architecture.md, "The escalation engine".
 """
 
 import datetime

@@ -2,7 +2,7 @@
 
 Nothing changes a visit except the visit services (visits.requests, visits.authorisation,
 visits.cancellation, visits.progress for the steps other apps own: tracking signs out and
-returns, records closes). See DESIGN.md "Visit lifecycle".
+returns, records closes). See docs/architecture.md, "The life of a visit".
 """
 
 import uuid

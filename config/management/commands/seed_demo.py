@@ -1,5 +1,5 @@
-"""Demo data: the named people of DESIGN.md "Tests" and a few more colleagues, two trust schools
-and an unrelated one, about 30 fictional pupils in 20 households, and a school week of visits in
+"""Demo data: the named people of the tests (tests/conftest.py) and a few more colleagues, two
+trust schools and an unrelated one, about 30 fictional pupils in 20 households, and a school week of visits in
 every state (config.demo). Running it again changes nothing; `--fresh-day` makes the live visits
 (out now, due back in a few minutes) again from the present moment.
 
