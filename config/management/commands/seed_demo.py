@@ -1,11 +1,9 @@
-"""Demo data: the named people of the tests (tests/conftest.py) and a few more colleagues, two
-trust schools and an unrelated one, about 30 fictional pupils in 20 households, and a school week of visits in
-every state (config.demo). Running it again changes nothing; `--fresh-day` makes the live visits
-(out now, due back in a few minutes) again from the present moment.
-
-The people who must sign in with two factors (DSLs, Heads, managers) are enrolled with an
-authenticator key and ten backup codes, printed at the end, so an evaluator can sign in without a
-phone."""
+"""Demo data: the named people of the tests (tests/conftest.py) and a few more colleagues, two trust
+schools and an unrelated one, about 30 fictional pupils in 20 households, and a school week of
+visits in every state (config.demo). Running it again changes nothing; `--fresh-day` makes the live
+visits (out now, due back in a few minutes) again from the present moment. The people who must sign
+in with two factors (DSLs, Heads, managers) are enrolled with an authenticator key and ten backup
+codes, printed at the end, so an evaluator can sign in without a phone."""
 
 import datetime
 import random
