@@ -75,11 +75,14 @@ def refuse_overlong_text(sender, instance, raw=False, **kwargs):
 
 
 def stamp_sign_in(sender, request, user, **kwargs):
-    """Start the absolute session period (config.middleware.SessionAbsoluteLimitMiddleware)."""
-    from .security import SIGNED_IN_AT_SESSION_KEY
+    """Start the absolute session period (config.middleware.SessionAbsoluteLimitMiddleware) and
+    the idle one (config.middleware.SessionIdleMiddleware)."""
+    from .security import LAST_SEEN_SESSION_KEY, SIGNED_IN_AT_SESSION_KEY
 
     if request is not None and hasattr(request, "session"):
-        request.session[SIGNED_IN_AT_SESSION_KEY] = time.time()
+        now = time.time()
+        request.session[SIGNED_IN_AT_SESSION_KEY] = now
+        request.session[LAST_SEEN_SESSION_KEY] = now
 
 
 def second_factor_removed(sender, instance, **kwargs):

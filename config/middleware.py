@@ -10,9 +10,15 @@ from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp import user_has_device
 
+from core.request_memo import close_memo, open_memo
 from sso.session import provider_mfa_verified, signed_in_with_sso
 
-from .security import SIGNED_IN_AT_SESSION_KEY, two_factor_required
+from .security import (
+    LAST_SEEN_SESSION_KEY,
+    SESSION_TOUCH_SECONDS,
+    SIGNED_IN_AT_SESSION_KEY,
+    two_factor_required,
+)
 
 
 class NoStoreForSignedInMiddleware:
@@ -28,6 +34,50 @@ class NoStoreForSignedInMiddleware:
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
         return response
+
+
+class RequestMemoMiddleware:
+    """Opens the request's memo (core.request_memo) and closes it when the response is made."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = open_memo()
+        try:
+            return self.get_response(request)
+        finally:
+            close_memo(token)
+
+
+class SessionIdleMiddleware:
+    """A session ends after SESSION_COOKIE_AGE idle (30 minutes), exact to the minute, while it
+    is written at most once a minute (issue 15: SESSION_SAVE_EVERY_REQUEST wrote the session row
+    on every request, the largest cost of a signed-in page).
+
+    The session keeps when it was last seen active (LAST_SEEN_SESSION_KEY). A request more than
+    SESSION_TOUCH_SECONDS after that stamp moves it to now, and so saves the session, which also
+    renews its cookie and its stored expiry (both SESSION_COOKIE_AGE from that save). A request
+    SESSION_COOKIE_AGE or more after the stamp finds the session idle and ends it: the request
+    goes on signed out. The stamp is at most a minute behind the last request, so the idle limit
+    never runs longer than SESSION_COOKIE_AGE and at most a minute shorter."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        # No session cookie: nothing to load, nothing to end (anonymous pages, /healthz).
+        if session is not None and session.session_key is not None:
+            now = time.time()
+            last_seen = session.get(LAST_SEEN_SESSION_KEY)
+            # A session from before issue 15 (or an anonymous one) starts counting now.
+            idle = now - (last_seen if last_seen is not None else now)
+            if idle >= settings.SESSION_COOKIE_AGE:
+                session.flush()
+            elif idle >= SESSION_TOUCH_SECONDS or (last_seen is None and not session.is_empty()):
+                session[LAST_SEEN_SESSION_KEY] = now
+        return self.get_response(request)
 
 
 class SessionAbsoluteLimitMiddleware:

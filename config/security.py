@@ -14,6 +14,11 @@ TWO_FACTOR_ROLES = (Role.DSL, Role.DEPUTY_DSL, Role.HEAD, Role.MANAGER)
 
 # Where the session records when its user signed in (the absolute limit counts from here).
 SIGNED_IN_AT_SESSION_KEY = "homeward_signed_in_at"
+# When the session was last seen active, to the minute (config.middleware.SessionIdleMiddleware).
+LAST_SEEN_SESSION_KEY = "homeward_last_seen"
+# The session is written at most this often while it is in use (issue 15): the idle limit is
+# measured from the last write, so it is exact to within this.
+SESSION_TOUCH_SECONDS = 60
 
 
 def two_factor_required(user) -> bool:

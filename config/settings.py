@@ -86,7 +86,11 @@ MIDDLEWARE = [
     "config.monitoring.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # What one request works out once, e.g. the schools a permission is granted at (issue 15).
+    "config.middleware.RequestMemoMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The idle limit, writing the session at most once a minute (issue 15).
+    "config.middleware.SessionIdleMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -200,7 +204,18 @@ else:
 # Sessions and cookies. PRODUCTION=true makes every secure default the default (README.md).
 PRODUCTION = env.bool("PRODUCTION", default=False)
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# Issue 15: a session is written when it changes, and at most once a minute while it is in use
+# (config.middleware.SessionIdleMiddleware keeps the idle limit exact to the minute), not on every
+# request.
+SESSION_SAVE_EVERY_REQUEST = False
+# Sessions are read from the cache and written through to the database. Only with Redis: one
+# cache every web process shares. Each process's own memory (no REDIS_URL) would let a session
+# ended in one gunicorn worker live on in another, so without Redis sessions stay in the database.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=PRODUCTION)

@@ -6,11 +6,13 @@ A PDF may reference Homeward's own static files (stylesheets, images) and nothin
 logs a warning and renders without it; nothing is fetched.
 """
 
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 
@@ -60,3 +62,17 @@ class StaticOnlyURLFetcher(URLFetcher):
 def static_only_url_fetcher() -> StaticOnlyURLFetcher:
     """Give this to every weasyprint.HTML(...) and CSS(...) as `url_fetcher`."""
     return StaticOnlyURLFetcher()
+
+
+_fonts = threading.local()
+
+
+def shared_font_config() -> FontConfiguration:
+    """One WeasyPrint FontConfiguration per process (per thread, for a threaded dev server):
+    building one asks fontconfig to load and match the system's fonts again, most of a small
+    PDF's cost (issue 15). Give it to every HTML(...).write_pdf(...) and CSS(...) as
+    `font_config`; what is drawn is the same, only the lookup is kept."""
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config

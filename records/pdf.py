@@ -18,7 +18,7 @@ from django.utils import timezone
 from weasyprint import CSS, HTML
 
 from contacts.models import ContactLog
-from core.pdf_fetcher import static_only_url_fetcher
+from core.pdf_fetcher import shared_font_config, static_only_url_fetcher
 from schools.models import Pupil, School, User
 from visits.models import Visit, Visitor
 
@@ -79,7 +79,11 @@ BLANK_FORMS = {
 @lru_cache(maxsize=1)
 def _stylesheet() -> CSS:
     # Parsed once per process: every document shares it.
-    return CSS(filename=str(STYLESHEET), url_fetcher=static_only_url_fetcher())
+    return CSS(
+        filename=str(STYLESHEET),
+        url_fetcher=static_only_url_fetcher(),
+        font_config=shared_font_config(),
+    )
 
 
 def pdf_render(*, template: str, context: dict, school: School, printed_by: User) -> bytes:
@@ -97,7 +101,9 @@ def pdf_render(*, template: str, context: dict, school: School, printed_by: User
     document = HTML(
         string=html, base_url=str(settings.BASE_DIR), url_fetcher=static_only_url_fetcher()
     )
-    return document.write_pdf(stylesheets=[_stylesheet()])
+    # Issue 15: one font configuration per process, not a new one (fontconfig's whole
+    # lookup) per render.
+    return document.write_pdf(stylesheets=[_stylesheet()], font_config=shared_font_config())
 
 
 def home_visit_form_pdf(*, visit: Visit, printed_by: User) -> bytes:

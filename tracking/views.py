@@ -346,7 +346,7 @@ def briefing_pdf(request, pk: int):
     """The printable Police briefing; printing it is audited (R-SEC-3)."""
     from weasyprint import CSS, HTML
 
-    from core.pdf_fetcher import static_only_url_fetcher
+    from core.pdf_fetcher import shared_font_config, static_only_url_fetcher
 
     signout = selectors.signout_emergency_get(user=request.user, pk=pk)
     html = render_to_string(
@@ -354,10 +354,12 @@ def briefing_pdf(request, pk: int):
     )
     fetcher = static_only_url_fetcher()  # issue 19: Homeward's own static files, nothing else
     stylesheet = CSS(
-        filename=str(settings.BASE_DIR / "static" / "css" / "briefing.css"), url_fetcher=fetcher
+        filename=str(settings.BASE_DIR / "static" / "css" / "briefing.css"),
+        url_fetcher=fetcher,
+        font_config=shared_font_config(),
     )
     pdf = HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher).write_pdf(
-        stylesheets=[stylesheet]
+        stylesheets=[stylesheet], font_config=shared_font_config()
     )
     signouts.briefing_printed_audit(actor=request.user, signout=signout)
     response = HttpResponse(pdf, content_type="application/pdf")

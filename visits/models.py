@@ -154,6 +154,8 @@ class Visit(models.Model):
             models.Index(fields=["status", "planned_start"], name="visit_status_start"),
             # The visits page: a school's visits, newest first (cost bounded by the page).
             models.Index(fields=["school", "-planned_start"], name="visit_school_start"),
+            # My visits (issue 15): the visits changed lately, without reading the history.
+            models.Index(fields=["updated_at"], name="visit_updated"),
         ]
         constraints = [
             # R-REQ-3: start < end < return.
