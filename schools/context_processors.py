@@ -1,31 +1,64 @@
+import uuid
 from functools import cached_property
 
+from django.core.cache import cache
 from django.utils.functional import SimpleLazyObject
 
 from .selectors import is_authoriser, schools_for_user, user_roles
 
+# The navigation bar's facts are kept in the cache under a version that every change of a
+# membership, a trust role or a school (its name, closure mode) replaces (schools/apps.py), and
+# for at most NAV_CACHE_SECONDS in any case: a change the signals miss shows within a minute.
+NAV_VERSION_KEY = "homeward:nav:version"
+NAV_CACHE_SECONDS = 60
+
+
+def nav_version() -> str:
+    version = cache.get(NAV_VERSION_KEY)
+    if version is None:  # never set, or evicted: a new one, so no older facts are read
+        version = uuid.uuid4().hex
+        cache.set(NAV_VERSION_KEY, version, None)
+    return version
+
+
+def nav_changed() -> None:
+    """Memberships, trust roles or schools changed: every navigation bar is worked out again."""
+    cache.set(NAV_VERSION_KEY, uuid.uuid4().hex, None)
+
 
 class _Navigation:
-    """The navigation bar's facts, each worked out the first time a template reads it."""
+    """The navigation bar's facts, worked out the first time a template reads one."""
 
     def __init__(self, user):
         self.user = user
 
     @cached_property
-    def roles(self) -> set[str]:
-        return user_roles(self.user)
+    def facts(self) -> dict:
+        key = f"homeward:nav:{nav_version()}:{self.user.pk}"
+        facts = cache.get(key)
+        if facts is None:
+            facts = {
+                "roles": sorted(user_roles(self.user)),
+                "closure": [s.name for s in schools_for_user(self.user).filter(closure_mode=True)],
+            }
+            cache.set(key, facts, NAV_CACHE_SECONDS)
+        return facts
 
     @cached_property
+    def roles(self) -> set[str]:
+        return set(self.facts["roles"])
+
+    @property
     def closure_schools(self) -> list[str]:
-        return [s.name for s in schools_for_user(self.user).filter(closure_mode=True)]
+        return self.facts["closure"]
 
 
 def navigation(request):
     """What the navigation bar needs: the user's roles and whether a school is in closure mode.
 
     Lazy (issue 15): only templates that show the navigation bar (templates/base.html) read these,
-    so an htmx fragment, a PDF or a redirect costs no query for them; a whole page costs the
-    same three queries as before, once."""
+    so an htmx fragment, a PDF or a redirect costs no query for them; a whole page reads them
+    from the cache (three queries when they are not there)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

@@ -1,0 +1,249 @@
+"""Issue 15, target 5: a trust's realistic load on one node, open loop at a fixed rate.
+
+A trust of 50 schools: two office screens each polling the sign-out board every 5 s (20 polls/s)
+and ~30 staff browsing (2 pages/s), for BENCH_SECONDS (60) s; then five times that (100 polls/s
++ 10 pages/s). gunicorn (3 sync workers) on PostgreSQL with 100,000 past visits, sessions in
+Redis, the data bench/perf.py builds.
+
+Open loop: every request is sent at its planned moment whether or not the earlier ones have
+been answered, and its latency counts from that moment, so a slow server cannot slow the load
+down and hide its own queueing. Latency percentiles are computed here from every request's own
+timing. CPU use is read from /proc for the gunicorn master and its workers (user + system
+time) over each phase, as a share of the machine's cores; the load generator's own CPU is given
+too (it runs on the same machine).
+
+The board poll is `GET /tracking/board/` with `HX-Request: true`, as htmx sends it (BENCH_POLL
+overrides the path). Pages cycle through the DSL queue, My visits, the whole board and a
+signed-in trivial page. Writes bench/results/trust_load.md.
+"""
+
+import asyncio
+import datetime
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import closing
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import perf  # noqa: E402  (sets the database, Redis and settings for this process)
+
+ROOT = perf.ROOT
+SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
+POLL = os.environ.get("BENCH_POLL", "/tracking/board/")
+PHASES = [("1× (20 polls/s + 2 pages/s)", 20, 2), ("5× (100 polls/s + 10 pages/s)", 100, 10)]
+TIMEOUT = 10.0
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_tree_cpu(root_pid: int) -> float:
+    """User + system CPU seconds of root_pid and every process below it (gunicorn's workers)."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICK
+    total, todo = 0.0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+async def fetch(port: int, path: str, headers: dict) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    await writer.drain()
+    status_line = await reader.readline()
+    while await reader.read(65536):
+        pass
+    writer.close()
+    return int(status_line.split()[1])
+
+
+async def phase(port: int, polls: int, pages: int, seconds: float, sessions: dict) -> dict:
+    """Send polls/s board polls and pages/s pages at fixed intervals for `seconds`."""
+    page_cycle = [
+        ("/visits/queue/", "dana", {}),
+        ("/visits/", "tess", {}),
+        ("/tracking/board/", "olive", {}),
+        ("/accounts/password/changed/", "sam", {}),
+    ]
+    plan = [
+        (i / polls, "poll", POLL, "olive", {"HX-Request": "true"})
+        for i in range(int(polls * seconds))
+    ]
+    plan += [
+        (i / pages, "page", *page_cycle[i % len(page_cycle)]) for i in range(int(pages * seconds))
+    ]
+    plan.sort(key=lambda item: item[0])
+    results: list[tuple[str, float, int | None]] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.5
+
+    async def one(at, kind, path, user, extra):
+        await asyncio.sleep(max(0.0, start + at - loop.time()))
+        headers = {"Cookie": sessions[user], **extra}
+        try:
+            status = await asyncio.wait_for(fetch(port, path, headers), TIMEOUT)
+        except (TimeoutError, OSError):
+            status = None
+        # From the planned moment, not from when the request went out (open loop).
+        results.append((kind, (loop.time() - (start + at)) * 1000, status))
+
+    await asyncio.gather(*(one(*item) for item in plan))
+    return results
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[rank]
+
+
+def main() -> int:
+    started = time.monotonic()
+    if not perf.database_ready():
+        perf.build_data()
+    built_in = time.monotonic() - started
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    sessions = {}
+    for user in ("olive", "dana", "tess", "sam"):
+        name, key = perf.session_cookie(user)
+        sessions[user] = f"{name}={key}"
+    django.db.connections.close_all()
+    port = free_port()
+    env = {**os.environ, "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1"}
+    gunicorn = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "3",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    rows = []
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        # Warm every worker: connections, templates, caches.
+        asyncio.run(phase(port, 20, 4, 2, sessions))
+        for name, polls, pages in PHASES:
+            load_before = os.getloadavg()[0]
+            cpu_before, own_before = process_tree_cpu(gunicorn.pid), time.process_time()
+            wall = time.monotonic()
+            results = asyncio.run(phase(port, polls, pages, SECONDS, sessions))
+            wall = time.monotonic() - wall
+            cpu = process_tree_cpu(gunicorn.pid) - cpu_before
+            own = time.process_time() - own_before
+            polls_ms = [ms for kind, ms, status in results if kind == "poll" and status]
+            pages_ms = [ms for kind, ms, status in results if kind == "page" and status]
+            errors = sum(1 for _, _, status in results if status is None or status >= 400)
+            rows.append(
+                {
+                    "name": name,
+                    "sent": len(results),
+                    "errors": errors,
+                    "poll_p50": percentile(polls_ms, 50),
+                    "poll_p95": percentile(polls_ms, 95),
+                    "poll_max": max(polls_ms, default=float("nan")),
+                    "page_p50": percentile(pages_ms, 50),
+                    "page_p95": percentile(pages_ms, 95),
+                    "cpu_share": cpu / wall / (os.cpu_count() or 1) * 100,
+                    "own_share": own / wall / (os.cpu_count() or 1) * 100,
+                    "load": (load_before, os.getloadavg()[0]),
+                }
+            )
+            print(rows[-1], flush=True)
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=10)
+
+    one, five = rows
+    lines = [
+        "## Trust load (bench/trust_load.py)",
+        "",
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. gunicorn (3 sync workers) on "
+        f"PostgreSQL with {perf.PAST_VISITS:,} past visits (data ready in {built_in:.0f} s), "
+        f"sessions `{settings.SESSION_ENGINE.rsplit('.', 1)[1]}` on Redis; open loop at a fixed "
+        f"rate for {SECONDS:.0f} s a phase, latency from each request's planned moment, "
+        "percentiles from every request's own timing (not wrk's). Board poll: "
+        f"`GET {POLL}` with `HX-Request: true` ({perf.OUT_NOW} visitors out); pages: DSL queue, "
+        "My visits, the whole board, a signed-in trivial page in turn. CPU: the gunicorn master "
+        "and workers' user + system time from /proc over the phase, as a share of the machine's "
+        f"{os.cpu_count()} cores. **The machine was shared**: other engineers were running tests "
+        "and benchmarks at the same time (load average below), so latencies and CPU are "
+        "inflated by contention.",
+        "",
+        "| phase | requests | errors | poll p50 ms | poll p95 ms | poll max ms | page p50 ms | "
+        "page p95 ms | gunicorn CPU (% of machine) | load generator CPU | load average "
+        "before → after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {r['sent']} | {r['errors']} | {r['poll_p50']:.1f} | "
+            f"{r['poll_p95']:.1f} | {r['poll_max']:.1f} | {r['page_p50']:.1f} | "
+            f"{r['page_p95']:.1f} | {r['cpu_share']:.1f}% | {r['own_share']:.1f}% | "
+            f"{r['load'][0]:.1f} → {r['load'][1]:.1f} |"
+        )
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    lines += [
+        "",
+        "| target | figure | verdict |",
+        "|---|---|---|",
+        f"| 5. 1×: ≤ 25% CPU of the machine | {one['cpu_share']:.1f}% | "
+        f"{verdict(one['cpu_share'] <= 25)} |",
+        f"| 5. 1×: poll p95 ≤ 50 ms | {one['poll_p95']:.1f} ms | "
+        f"{verdict(one['poll_p95'] <= 50)} |",
+        f"| 5. 5×: poll p95 ≤ 200 ms, no errors | {five['poll_p95']:.1f} ms, {five['errors']} "
+        f"errors | {verdict(five['poll_p95'] <= 200 and five['errors'] == 0)} |",
+        "",
+    ]
+    text = "\n".join(lines)
+    (ROOT / "bench" / "results" / "trust_load.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
