@@ -36,6 +36,8 @@ ROOT = perf.ROOT
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 POLL = os.environ.get("BENCH_POLL", "/tracking/board/")
 PHASES = [("1× (20 polls/s + 2 pages/s)", 20, 2), ("5× (100 polls/s + 10 pages/s)", 100, 10)]
+# Only to try the script out quickly (e.g. 0.1): the figures in RESULTS.md are at 1.
+SCALE = float(os.environ.get("BENCH_RATE_SCALE", "1"))
 TIMEOUT = 10.0
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -168,18 +170,24 @@ def main() -> int:
             load_before = os.getloadavg()[0]
             cpu_before, own_before = process_tree_cpu(gunicorn.pid), time.process_time()
             wall = time.monotonic()
-            results = asyncio.run(phase(port, polls, pages, SECONDS, sessions))
+            results = asyncio.run(phase(port, polls * SCALE, pages * SCALE, SECONDS, sessions))
             wall = time.monotonic() - wall
             cpu = process_tree_cpu(gunicorn.pid) - cpu_before
             own = time.process_time() - own_before
             polls_ms = [ms for kind, ms, status in results if kind == "poll" and status]
             pages_ms = [ms for kind, ms, status in results if kind == "page" and status]
             errors = sum(1 for _, _, status in results if status is None or status >= 400)
+            statuses = {}
+            for _, _, status in results:
+                statuses[status or "timeout"] = statuses.get(status or "timeout", 0) + 1
             rows.append(
                 {
                     "name": name,
                     "sent": len(results),
                     "errors": errors,
+                    "statuses": ", ".join(
+                        f"{k}: {v}" for k, v in sorted(statuses.items(), key=str)
+                    ),
                     "poll_p50": percentile(polls_ms, 50),
                     "poll_p95": percentile(polls_ms, 95),
                     "poll_max": max(polls_ms, default=float("nan")),
@@ -193,7 +201,11 @@ def main() -> int:
             print(rows[-1], flush=True)
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
-        gunicorn.wait(timeout=10)
+        try:
+            gunicorn.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(gunicorn.pid, signal.SIGKILL)
+            gunicorn.wait(timeout=10)
 
     one, five = rows
     lines = [
@@ -211,16 +223,17 @@ def main() -> int:
         "and benchmarks at the same time (load average below), so latencies and CPU are "
         "inflated by contention.",
         "",
-        "| phase | requests | errors | poll p50 ms | poll p95 ms | poll max ms | page p50 ms | "
-        "page p95 ms | gunicorn CPU (% of machine) | load generator CPU | load average "
-        "before → after |",
+        "| phase | requests | errors (statuses) | poll p50 ms | poll p95 ms | poll max ms | "
+        "page p50 ms | page p95 ms | gunicorn CPU (% of machine) | load generator CPU | "
+        "load average before → after |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['name']} | {r['sent']} | {r['errors']} | {r['poll_p50']:.1f} | "
-            f"{r['poll_p95']:.1f} | {r['poll_max']:.1f} | {r['page_p50']:.1f} | "
-            f"{r['page_p95']:.1f} | {r['cpu_share']:.1f}% | {r['own_share']:.1f}% | "
+            f"| {r['name']} | {r['sent']} | {r['errors']} ({r['statuses']}) | "
+            f"{r['poll_p50']:.1f} | {r['poll_p95']:.1f} | {r['poll_max']:.1f} | "
+            f"{r['page_p50']:.1f} | {r['page_p95']:.1f} | {r['cpu_share']:.1f}% | "
+            f"{r['own_share']:.1f}% | "
             f"{r['load'][0]:.1f} → {r['load'][1]:.1f} |"
         )
 
