@@ -67,7 +67,8 @@ def _errors(error) -> list[str]:
 @require_GET
 def board(request):
     """Office home: who is out, who is late, who is waiting to go, who came back today. htmx
-    polls the same URL every few seconds for the live part only."""
+    polls the same URL every few seconds for the live part only, and the page raises the alarm
+    itself when a visit turns overdue or climbs a step (R-ESC-12)."""
     search = request.GET.get("q", "").strip()[:60]
     if request.htmx and selectors.board_poll_unchanged(
         user=request.user, shown=request.GET, search=search
