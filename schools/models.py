@@ -431,3 +431,18 @@ class Pupil(models.Model):
             ("Early Help", self.early_help),
         ]
         return [label for label, on in flags if on]
+
+
+class BoardVersion(models.Model):
+    """What the school's sign-out board shows, as a number that only goes up (issue 15): every
+    service that changes the board bumps it in its own transaction (`schools.services.
+    board_changed`), so the board's poll can answer "unchanged" from this one row. A row of its
+    own, not a column on School, so that saving a school's settings never writes it back."""
+
+    school = models.OneToOneField(
+        School, on_delete=models.CASCADE, primary_key=True, related_name="board_version"
+    )
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Board of school #{self.school_id}: version {self.version}"

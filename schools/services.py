@@ -3,12 +3,13 @@
 import datetime
 
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 from guardian.shortcuts import assign_perm
 
 from core.changes import model_changes
 
 from .models import (
+    BoardVersion,
     Household,
     HouseholdRiskFlag,
     Membership,
@@ -190,3 +191,21 @@ def pupil_mark_returned(*, actor: User | None, pupil) -> None:
         actor=actor, school=pupil.school, obj=pupil, event_type="pupil.returned"
     )
     pupil.refresh_from_db(fields=["left_on", "leaving_to"])
+
+
+def board_changed(*school_ids) -> None:
+    """The school's sign-out board shows something new: bump its version (issue 15). Call it in
+    the transaction that made the change, so a poll never sees the change without the bump (nor
+    the bump without the change). One statement per call, the schools in id order (no deadlock
+    between two services bumping the same schools); the row is made on first use."""
+    ids = sorted({int(pk) for pk in school_ids if pk is not None})
+    if not ids:
+        return
+    table = BoardVersion._meta.db_table
+    values = ", ".join(["(%s, 1)"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (school_id, version) VALUES {values} "  # noqa: S608 (no input)
+            f"ON CONFLICT (school_id) DO UPDATE SET version = {table}.version + 1",
+            ids,
+        )

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from audit.services import audit_event_create
 from schools.models import User
+from schools.services import board_changed
 
 from . import messages as ladder_messages
 from .models import AckLink, Acknowledgement, EscalationStep, Notification, SignOut
@@ -113,6 +114,7 @@ def signout_acknowledge(
     existing = Acknowledgement.objects.filter(signout=signout, ladder_round=ladder_round).first()
     if not moved:
         return existing, False
+    board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     ack = Acknowledgement.objects.create(
         signout=signout,
         ladder_round=ladder_round,
@@ -270,6 +272,7 @@ def signout_stand_down(
     )
     if created:
         SignOut.objects.filter(pk=fresh.pk).update(stood_down_at=now)
+        board_changed(fresh.school_id)  # issue 15: the board's version, in this transaction
         audit_event_create(
             actor=None,
             school=fresh.school,

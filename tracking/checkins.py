@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_event_create
+from schools.services import board_changed
 from visits.common import VisitConflict
 from visits.progress import visit_mark_still_out
 
@@ -154,6 +155,7 @@ def checkin_still_out(*, link: CheckInLink, client_ip: str = "", enqueue=None) -
                 stood_down_at=None,
             )
             if reopened:
+                board_changed(signout.school_id)  # issue 15: the board's version
                 _reopen_apply(signout=signout, link=link, client_ip=client_ip, now=now)
                 link.refresh_from_db()
                 _ladder_advance(

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from audit.services import audit_event_create
 from schools.models import User
+from schools.services import board_changed
 from visits.models import Status as VisitStatus
 from visits.models import Visit
 
@@ -101,6 +102,7 @@ def signout_close_for_cancelled_visit(*, actor, visit: Visit) -> SignOut | None:
         closed_by=actor if actor is not None and actor.is_authenticated else None,
     )
     if moved:
+        board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
         _cancel_prompts(signout)
         _event(
             signout, TrackingEvent.Kind.CANCELLED, via=TrackingEvent.Via.BOARD, actor=actor, now=now
@@ -247,6 +249,7 @@ def _ladder_advance(
     ).update(**update)
     if not claimed:
         return []  # another process got there first, or tracking closed meanwhile
+    board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     if reaches_manager:
         signout.manager_alerted_at = fired_at
     steps, created = [], []
@@ -454,6 +457,7 @@ def signout_remind(
     signout = _load_for_messages(signout_id)
     if signout.state != SignOut.State.OUT:
         return False  # they phoned in, came back or the visit was cancelled
+    board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     urls = _checkin_links_create(signout, now=now)
     context = ladder_messages._context(signout)
     expected = signout.expected_return_at.isoformat()

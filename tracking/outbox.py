@@ -27,6 +27,7 @@ from django.utils import timezone
 from audit.services import audit_event_create
 from core.enqueue import send_now
 from schools.models import User
+from schools.services import board_changed
 
 from .common import TrackingConflict
 from .models import Notification, SignOut
@@ -92,6 +93,8 @@ def _notifications_create(
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
     else:
         Notification.objects.bulk_create(rows)
+    if rows:
+        board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     return list(Notification.objects.filter(idempotency_key__in=seen).values_list("pk", flat=True))
 
 
@@ -147,12 +150,16 @@ def notifications_mark_in_doubt(*, now: datetime.datetime) -> int:
     worker died mid-send) may or may not have reached the phone: mark it UNKNOWN for a person
     to decide. Never resent automatically (R-ESC-5)."""
     cutoff = now - datetime.timedelta(seconds=settings.NOTIFICATION_IN_DOUBT_AFTER_SECONDS)
-    count = Notification.objects.filter(
-        status=Notification.Status.SENDING, claimed_at__lt=cutoff
-    ).update(
-        status=Notification.Status.UNKNOWN,
-        last_error="The send started and never finished: it may or may not have been delivered.",
-    )
+    stuck = Notification.objects.filter(status=Notification.Status.SENDING, claimed_at__lt=cutoff)
+    with transaction.atomic():
+        # The boards of the schools whose messages turn "in doubt" (issue 15), in the same
+        # transaction; a send finishing meanwhile just bumps a board for nothing.
+        board_changed(*stuck.values_list("signout__school_id", flat=True).distinct())
+        count = stuck.update(
+            status=Notification.Status.UNKNOWN,
+            last_error="The send started and never finished: it may or may not have been "
+            "delivered.",
+        )
     if count:
         logger.warning("%s notification(s) marked in doubt", count)
     return count
@@ -220,33 +227,42 @@ def notification_send(*, notification_id: int) -> str | None:
     )
     if not claimed:
         return None  # another worker has it, or it is done
-    notification = Notification.objects.get(pk=notification_id)
+    notification = Notification.objects.select_related("signout").get(pk=notification_id)
+    school_id = notification.signout.school_id
     mine = Notification.objects.filter(pk=notification_id, claimed_at=claimed_at)
     try:
         provider_ref = _deliver(notification)
     except (SmsNotSent, EmailNotSent, ImproperlyConfigured) as error:
         gave_up = notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
-        mine.filter(status=Notification.Status.SENDING).update(
-            status=Notification.Status.FAILED,
-            last_error=str(error)[:500],
-            retry_at=None if gave_up else timezone.now() + _backoff(notification.attempts),
-        )
+        with transaction.atomic():
+            if mine.filter(status=Notification.Status.SENDING).update(
+                status=Notification.Status.FAILED,
+                last_error=str(error)[:500],
+                retry_at=None if gave_up else timezone.now() + _backoff(notification.attempts),
+            ):
+                board_changed(school_id)  # issue 15: given up on shows on the board
         logger.warning("notification %s not sent: %s", notification_id, error)
         return Notification.Status.FAILED
     except Exception as error:
         # The provider may have it: never resend automatically (R-ESC-5).
         logger.exception("notification %s in doubt", notification_id)
-        mine.filter(status=Notification.Status.SENDING).update(
-            status=Notification.Status.UNKNOWN, last_error=f"In doubt: {error}"[:500]
-        )
+        with transaction.atomic():
+            if mine.filter(status=Notification.Status.SENDING).update(
+                status=Notification.Status.UNKNOWN, last_error=f"In doubt: {error}"[:500]
+            ):
+                board_changed(school_id)  # issue 15
         return Notification.Status.UNKNOWN
     # Sent: record it even if the scan meanwhile thought the send had died.
-    mine.filter(status__in=[Notification.Status.SENDING, Notification.Status.UNKNOWN]).update(
-        status=Notification.Status.SENT,
-        sent_at=timezone.now(),
-        provider_ref=str(provider_ref)[:100],
-        last_error="",
-    )
+    with transaction.atomic():
+        if mine.filter(
+            status__in=[Notification.Status.SENDING, Notification.Status.UNKNOWN]
+        ).update(
+            status=Notification.Status.SENT,
+            sent_at=timezone.now(),
+            provider_ref=str(provider_ref)[:100],
+            last_error="",
+        ):
+            board_changed(school_id)  # issue 15: the board counts the texts sent
     return Notification.Status.SENT
 
 
@@ -275,6 +291,7 @@ def notification_resend(
         raise TrackingConflict(
             f"This message is {notification.get_status_display().lower()}: it was not resent."
         )
+    board_changed(notification.signout.school_id)  # issue 15: in this transaction
     audit_event_create(
         actor=actor,
         school=notification.signout.school,

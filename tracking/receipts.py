@@ -10,11 +10,13 @@ ignored.
 
 import logging
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_event_create
+from schools.services import board_changed
 
 from .models import Notification
 
@@ -50,6 +52,7 @@ NOTIFY_STATES = {
 }
 
 
+@transaction.atomic
 def notification_delivery_record(
     *, provider: str, provider_ref: str, state: str, error_code: str = ""
 ) -> str:
@@ -59,7 +62,9 @@ def notification_delivery_record(
     if state not in RANK or not provider_ref:
         _receipt_audit(provider=provider, provider_ref=provider_ref, why="not understood")
         return "invalid"
-    notification = Notification.objects.filter(provider_ref=provider_ref).first()
+    notification = (
+        Notification.objects.filter(provider_ref=provider_ref).select_related("signout").first()
+    )
     if notification is None:
         _receipt_audit(provider=provider, provider_ref=provider_ref, why="unknown message")
         return "unknown"
@@ -79,6 +84,7 @@ def notification_delivery_record(
     )
     if not moved:
         return "ignored"
+    board_changed(notification.signout.school_id)  # issue 15: the board counts deliveries
     audit_event_create(
         actor=None,
         school=notification.signout.school,

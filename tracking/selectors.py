@@ -9,15 +9,18 @@
 """
 
 import datetime
+import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 
 from schools.models import User
-from schools.selectors import schools_for_user, schools_requiring
+from schools.selectors import schools_for_user, schools_requiring, schools_with_permission
 from visits.models import Status as VisitStatus
 from visits.models import Visit, Visitor
 
@@ -39,14 +42,7 @@ STALE_AFTER = datetime.timedelta(minutes=2)
 def escalation_heartbeat() -> dict:
     """How long ago the escalation scan last ran, and whether that is too long."""
     beat = Heartbeat.objects.filter(name=ESCALATION_SCAN).first()
-    if beat is None:
-        return {"last_ran_at": None, "seconds_ago": None, "stale": True}
-    ago = timezone.now() - beat.last_ran_at
-    return {
-        "last_ran_at": beat.last_ran_at,
-        "seconds_ago": max(0, int(ago.total_seconds())),
-        "stale": ago > STALE_AFTER,
-    }
+    return _heartbeat_of(beat and beat.last_ran_at, timezone.now())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,7 +249,7 @@ def _timeline(events, calls, steps, notifications, decisions) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _next_step_words(signout: SignOut, number: int) -> str:
+def _next_step_words(signout: SignOut, number: int, members: dict | None = None) -> str:
     if number == 1:
         return "Overdue: the office alerted"
     if number < signout.manager_step:
@@ -261,19 +257,72 @@ def _next_step_words(signout: SignOut, number: int) -> str:
     if number == signout.manager_step:
         return "Manager alerted"
     if number < signout.everyone_step:
-        member = User.objects.filter(pk=signout.chain_user_ids[number - signout.manager_step - 1])
-        who = str(member.first()) if member.exists() else "the next person in the chain"
+        user_id = signout.chain_user_ids[number - signout.manager_step - 1]
+        if members is None:
+            members = {u.pk: str(u) for u in User.objects.filter(pk=user_id)}
+        who = members.get(user_id) or "the next person in the chain"
         return f"{who} (next in the escalation chain) alerted"
     if number == signout.everyone_step:
         return "Every DSL and the Headteacher alerted"
     return "Every DSL and the Headteacher reminded"
 
 
-def ladder_summary(signout: SignOut) -> dict:
+@dataclass(frozen=True)
+class Message:
+    """One outbox row as the board needs it (read with values_list: no model per message)."""
+
+    pk: int
+    signout_id: int
+    channel: str
+    template: str
+    recipient_label: str
+    status: str
+    delivery_state: str
+    created_at: datetime.datetime
+    retry_at: datetime.datetime | None
+
+    FIELDS = (
+        "pk",
+        "signout_id",
+        "channel",
+        "template",
+        "recipient_label",
+        "status",
+        "delivery_state",
+        "created_at",
+        "retry_at",
+    )
+
+    @property
+    def in_doubt(self) -> bool:
+        return self.status == Notification.Status.UNKNOWN or (
+            self.status == Notification.Status.FAILED and self.retry_at is None
+        )
+
+    def get_channel_display(self) -> str:
+        return Notification.Channel(self.channel).label
+
+
+def _messages_of(signout_ids) -> QuerySet:
+    """The sign-outs' messages, oldest first, without the ones cancelled before they went."""
+    return (
+        Notification.objects.filter(signout_id__in=signout_ids)
+        .exclude(status=Notification.Status.CANCELLED)
+        .order_by("pk")
+        .values_list(*Message.FIELDS)
+    )
+
+
+def ladder_summary(
+    signout: SignOut, *, messages: list[Message] | None = None, members: dict | None = None
+) -> dict:
     """For the board and the emergency page: who was alerted (and how each message fared), who
-    acknowledged, what happens next and when, and the stand-down. Plain words only.
+    acknowledged, what happens next and when, and the stand-down. Plain words only. The board
+    passes each sign-out's `messages` and the chain `members` ({user id: name}) it read once
+    for every row (R-ESC-12: no query per row); alone, it reads them itself.
 
     - alerted: the people alerted, in order, each once ("Max Example (manager)").
+    - texts_sent / texts_delivered: SMS messages sent, and delivered by the provider's receipt.
     - acknowledged: "Max Example at 13:31", or "" when nobody has.
     - next: "Hugh Example (next in the escalation chain) alerted at 13:35 if nobody
       acknowledges", or "" when nothing more is due.
@@ -283,10 +332,12 @@ def ladder_summary(signout: SignOut) -> dict:
     from .acknowledgements import ALERT_TEMPLATES
     from .messages import local_time
 
-    rows = Notification.objects.filter(signout=signout, template__in=ALERT_TEMPLATES).exclude(
-        status=Notification.Status.CANCELLED
+    if messages is None:
+        messages = [Message(*row) for row in _messages_of([signout.pk])]
+    alerted = list(
+        dict.fromkeys(m.recipient_label for m in messages if m.template in ALERT_TEMPLATES)
     )
-    alerted = list(dict.fromkeys(rows.order_by("pk").values_list("recipient_label", flat=True)))
+    texts = [m for m in messages if m.channel == Notification.Channel.SMS]
     acknowledged = ""
     if signout.acknowledged_at:
         acknowledged = f"{signout.acknowledged_label} at {local_time(signout.acknowledged_at)}"
@@ -297,12 +348,17 @@ def ladder_summary(signout: SignOut) -> dict:
         condition = (
             "if nobody acknowledges" if number > signout.manager_step else "if nobody answers"
         )
-        next_text = f"{_next_step_words(signout, number)} at {local_time(next_at)} {condition}"
+        words = _next_step_words(signout, number, members)
+        next_text = f"{words} at {local_time(next_at)} {condition}"
     stood_down = ""
     if signout.stood_down_at:
         stood_down = f"Stood down at {local_time(signout.stood_down_at)}: everyone alerted was told"
     return {
         "alerted": alerted,
+        "texts_sent": sum(1 for m in texts if m.status == Notification.Status.SENT),
+        "texts_delivered": sum(
+            1 for m in texts if m.delivery_state == Notification.Delivery.DELIVERED
+        ),
         "acknowledged": acknowledged,
         "next": next_text,
         "next_at": next_at,
@@ -310,9 +366,25 @@ def ladder_summary(signout: SignOut) -> dict:
     }
 
 
+def _chain_members(signouts) -> dict[int, str]:
+    """The names of the chain members the rows' next steps alert, in one query (or none)."""
+    wanted = set()
+    for signout in signouts:
+        if signout.next_escalation_at is None:
+            continue
+        number = signout.escalation_stage + 1
+        if signout.manager_step < number < signout.everyone_step:
+            wanted.add(signout.chain_user_ids[number - signout.manager_step - 1])
+    if not wanted:
+        return {}
+    return {u.pk: str(u) for u in User.objects.filter(pk__in=wanted)}
+
+
 # ---------------------------------------------------------------------------------------------
 # The board
 # ---------------------------------------------------------------------------------------------
+
+ALARM_STATES = ("overdue", "retrying", "manager", "help")
 
 
 @dataclass
@@ -324,11 +396,25 @@ class BoardRow:
     seconds_to_return: int
     behind: bool = False  # a step is due by the clock but the scan has not fired it
     doubtful: list = field(default_factory=list)
+    level: int = 0  # steps of the round done or due by the clock
+    summary: dict = field(default_factory=dict)
+    urls: dict = field(default_factory=dict)
+    names: str = ""
 
     @property
     def alarm(self) -> bool:
         """Overdue or worse: the emergency page and the quick call form are shown."""
-        return self.state in ("overdue", "retrying", "manager", "help", "closed_case")
+        return self.state in (*ALARM_STATES, "closed_case")
+
+    @property
+    def raises_alarm(self) -> bool:
+        """R-ESC-12: counted in the page title and the banner, and rings when it first shows."""
+        return self.state in ALARM_STATES
+
+    @property
+    def alarm_key(self) -> str:
+        """Changes when the row turns overdue or climbs a step: board.js rings for a new key."""
+        return f"{self.signout.pk}.{self.signout.ladder_round}.{self.state}.{self.level}"
 
     @property
     def countdown(self) -> str:
@@ -357,13 +443,18 @@ STATE_LABELS = {
 }
 
 
+def _level(signout: SignOut, now: datetime.datetime) -> int:
+    ladder_running = signout.next_escalation_at is not None
+    by_clock = signout.steps_due_by(now) if ladder_running else 0
+    return max(signout.escalation_stage, by_clock)
+
+
 def board_state(signout: SignOut, now: datetime.datetime) -> tuple[str, bool]:
     """The row's state, computed from the stored times as well as the steps fired, so the board
     is right when Redis or the worker is down (then `behind` is true)."""
     ladder_running = signout.next_escalation_at is not None
-    by_clock = signout.steps_due_by(now) if ladder_running else 0
-    behind = ladder_running and by_clock > signout.escalation_stage
-    level = max(signout.escalation_stage, by_clock)
+    level = _level(signout, now)
+    behind = ladder_running and level > signout.escalation_stage
     if not signout.is_open:
         return "closed_case", False
     if signout.help_requested_at is not None and signout.case_open:
@@ -381,7 +472,19 @@ def board_state(signout: SignOut, now: datetime.datetime) -> tuple[str, bool]:
     return "on_time", False
 
 
-def _board_row(signout: SignOut, now) -> BoardRow:
+def next_clock_change(signout: SignOut, now: datetime.datetime) -> datetime.datetime | None:
+    """When the row would change by the clock alone, with nothing written (issue 15): the
+    expected return ("due back now") or the next step falling due (the row climbs, and says
+    the scan is behind if it has not fired it). None when only a write can change it."""
+    times = []
+    if signout.is_open and now < signout.expected_return_at:
+        times.append(signout.expected_return_at)
+    if signout.next_escalation_at is not None:
+        times.append(signout.step_due_at(_level(signout, now) + 1))
+    return min(times, default=None)
+
+
+def _board_row(signout: SignOut, now, **extra) -> BoardRow:
     state, behind = board_state(signout, now)
     label, css = STATE_LABELS[state]
     return BoardRow(
@@ -391,7 +494,10 @@ def _board_row(signout: SignOut, now) -> BoardRow:
         css=css,
         seconds_to_return=int((signout.expected_return_at - now).total_seconds()),
         behind=behind,
-        doubtful=signout.doubtful,
+        doubtful=extra.pop("doubtful", None) or getattr(signout, "doubtful", []),
+        level=_level(signout, now),
+        names=" and ".join(str(v.user) for v in signout.visitors.all()),
+        **extra,
     )
 
 
@@ -404,8 +510,86 @@ def _local_day(now) -> tuple[datetime.datetime, datetime.datetime]:
     return start, end
 
 
+# The row's actions: one reverse() each per render, the sign-out's id put in per row (issue 15).
+_ROW_ACTIONS = (
+    "returned",
+    "going_home",
+    "phone_in",
+    "extend",
+    "call",
+    "help",
+    "emergency",
+)
+_ID = 2_147_483_646  # an id no sign-out has, replaced by each row's
+
+
+def _row_urls():
+    patterns = {name: reverse(f"tracking:{name}", args=[_ID]) for name in _ROW_ACTIONS}
+    marker = str(_ID)
+
+    def urls(pk: int) -> dict[str, str]:
+        text = str(pk)
+        return {name: pattern.replace(marker, text) for name, pattern in patterns.items()}
+
+    return urls
+
+
+# How long the board may go without a full refresh, whatever its version says (issue 15).
+BOARD_FULL_REFRESH = datetime.timedelta(seconds=60)
+
+
+def _board_versions(user: User):
+    """(school id, version, last scan) for the schools whose board the user sees: one query."""
+    from schools.models import BoardVersion
+
+    beat = Heartbeat.objects.filter(name=ESCALATION_SCAN).values("last_ran_at")[:1]
+    return list(
+        BoardVersion.objects.filter(school__in=schools_with_permission(user, "view_board"))
+        .annotate(beat=Subquery(beat))
+        .order_by("school_id")
+        .values_list("school_id", "version", "beat")
+    )
+
+
+def _version_token(rows) -> str:
+    return "-".join(f"{school}.{version}" for school, version, _ in rows) or "none"
+
+
+def _stale(last_ran_at, now) -> bool:
+    return last_ran_at is None or now - last_ran_at > STALE_AFTER
+
+
+def board_poll_unchanged(*, user: User, shown: dict, search: str = "") -> bool:
+    """Issue 15: the board's poll carries what it shows (its version, the earliest time a row
+    changes by the clock, when it was drawn, whether the scan looked stopped, its search). True
+    when nothing the board shows can have changed: then the poll answers "unchanged" without
+    drawing anything. One query (the versions and the scan's heartbeat), none at all when the
+    clock alone says to redraw. Anything odd in `shown` means "changed": draw it again."""
+    try:
+        version = str(shown["v"])
+        drawn_at = float(shown["at"])
+        due = float(shown["due"]) if shown.get("due") else None
+        stale = shown["stale"] == "1"
+        shown_search = str(shown.get("shown_q", ""))
+    except (KeyError, TypeError, ValueError):
+        return False
+    now = timezone.now()
+    clock = now.timestamp()
+    if not 0 <= clock - drawn_at < BOARD_FULL_REFRESH.total_seconds():
+        return False  # the safety net: a version bump missed still shows within a minute
+    if (due is not None and clock >= due) or shown_search != search:
+        return False
+    rows = _board_versions(user)
+    if not rows or _version_token(rows) != version:
+        return False
+    return _stale(rows[0][2], now) == stale
+
+
 def board_for_user(*, user: User, search: str = "") -> dict:
     """The office board. Its query count does not grow with the number of visitors out."""
+    # The version is read first: a change committed while the rows are read shows now or at
+    # the next poll, and is never missed (issue 15).
+    versions = _board_versions(user)
     schools = schools_requiring(user, "view_board")
     now = timezone.now()
     start, end = _local_day(now)
@@ -416,15 +600,10 @@ def board_for_user(*, user: User, search: str = "") -> dict:
             Q(state__in=SignOut.OPEN_STATES)
             | Q(manager_alerted_at__isnull=False, resolved_at__isnull=True)
         )
-        .select_related("school", "visit__household")
+        .select_related("visit__household")
         .prefetch_related(
             visitors,
             _conditions(),
-            Prefetch(
-                "notifications",
-                queryset=Notification.objects.filter(_in_doubt()).order_by("created_at"),
-                to_attr="doubtful",
-            ),
             Prefetch(
                 "calls",
                 queryset=CallAttempt.objects.order_by("-called_at", "-pk"),
@@ -468,17 +647,63 @@ def board_for_user(*, user: User, search: str = "") -> dict:
                 | Q(visit__household__postcode__icontains=word)
             )
         out = out.filter(words).distinct()
+    signouts = list(out)
+    messages: dict[int, list[Message]] = {s.pk: [] for s in signouts}
+    for row in _messages_of(list(messages)) if signouts else ():
+        messages[row[1]].append(Message(*row))
+    members = _chain_members(signouts)
+    urls = _row_urls()
     rows = sorted(
-        (_board_row(signout, now) for signout in out),
+        (
+            _board_row(
+                signout,
+                now,
+                doubtful=[m for m in messages[signout.pk] if m.in_doubt],
+                summary=ladder_summary(signout, messages=messages[signout.pk], members=members),
+                urls=urls(signout.pk),
+            )
+            for signout in signouts
+        ),
         key=lambda row: (_URGENCY.index(row.state), row.signout.expected_return_at),
     )
+    heartbeat = escalation_heartbeat() if not versions else _heartbeat_of(versions[0][2], now)
+    changes = [next_clock_change(s, now) for s in signouts]
+    changes.append(end)  # a new day: today's waiting and returned lists start again
+    due = min(t for t in changes if t is not None)
+    alarms = [row for row in rows if row.raises_alarm]
+    alarm_text = ""
+    if alarms:
+        alarm_text = f"{len(alarms)} visit{pluralize(len(alarms))} overdue: act now"
+    poll = {
+        "v": _version_token(versions),
+        "due": f"{due.timestamp():.0f}",
+        "at": f"{now.timestamp():.3f}",
+        "stale": "1" if heartbeat["stale"] else "0",
+        "shown_q": search,
+    }
     return {
         "now": now,
         "rows": rows,
+        "alarms": alarms,
+        "alarm_keys": " ".join(row.alarm_key for row in alarms),
         "waiting": list(waiting),
         "returned": list(returned),
-        "heartbeat": escalation_heartbeat(),
+        "heartbeat": heartbeat,
         "search": search,
+        # R-ESC-12: "(1) OVERDUE — Sign-out board"
+        "title": f"({len(alarms)}) OVERDUE — Sign-out board" if alarms else "Sign-out board",
+        "alarm_text": alarm_text,
+        "poll_json": json.dumps(poll),
+    }
+
+
+def _heartbeat_of(last_ran_at, now) -> dict:
+    if last_ran_at is None:
+        return {"last_ran_at": None, "seconds_ago": None, "stale": True}
+    return {
+        "last_ran_at": last_ran_at,
+        "seconds_ago": max(0, int((now - last_ran_at).total_seconds())),
+        "stale": _stale(last_ran_at, now),
     }
 
 

@@ -23,6 +23,7 @@ from audit.services import audit_event_create
 from riskassess.gates import assessment_currency
 from riskassess.services import assessment_reconfirm
 from schools.models import EscalationChainMember, User
+from schools.services import board_changed
 from schools.validators import normalise_uk_phone
 from visits.common import VisitConflict
 from visits.models import Status as VisitStatus
@@ -154,6 +155,7 @@ def signout_create(
         chain_step_seconds=_seconds(school.chain_step_minutes),
         reminder_seconds=_seconds(school.chain_reminder_minutes),
     )
+    board_changed(school.pk)  # issue 15: the board's version, in this transaction
     signout.next_escalation_at = signout.due_times()[0]
     signout.reminder_due_at = reminder_due_for(expected_return_at, now=now)  # R-TRK-6
     signout.save(update_fields=["next_escalation_at", "reminder_due_at"])
@@ -224,6 +226,7 @@ def _contact(*, actor, signout: SignOut, kind: str, via: str, visitor=None, now)
     )
     if not moved:
         raise _not_open(signout)
+    board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     _cancel_prompts(signout)
     _event(signout, kind, via=via, actor=actor, visitor=visitor, now=now)
     audit_event_create(
@@ -301,6 +304,7 @@ def signout_extend(
     )
     if not moved:
         raise _not_open(signout)
+    board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     _cancel_prompts(signout)
     _event(
         signout,
@@ -346,6 +350,7 @@ def signout_return(*, actor, signout: SignOut, went_home: bool, via: str, visito
     )
     if not moved:
         raise _not_open(signout)
+    board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     if Visit.objects.filter(pk=signout.visit_id, status=VisitStatus.OUT).exists():
         # (A visit already recorded stays so when a reopened sign-out closes again, R-TRK-4.)
         visit_mark_returned(actor=actor, visit=signout.visit, at=now)
@@ -418,6 +423,7 @@ def signout_help_request(
                 _attempt=_attempt + 1,
             )
         raise _not_open(signout)
+    board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     signout = _load_for_messages(signout.pk)
     asked_by = visitor or actor
     step = EscalationStep.objects.create(
@@ -503,6 +509,7 @@ def call_attempt_record(
         recorded_by=actor,
         recorded_at=now,
     )
+    board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     audit_event_create(
         actor=actor,
         school=signout.school,
@@ -573,6 +580,7 @@ def escalation_decision_record(
         recorded_by=actor,
         recorded_at=now,
     )
+    board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     audit_event_create(
         actor=actor,
         school=signout.school,

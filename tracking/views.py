@@ -67,8 +67,14 @@ def _errors(error) -> list[str]:
 @require_GET
 def board(request):
     """Office home: who is out, who is late, who is waiting to go, who came back today. htmx
-    polls the same URL every few seconds for the live part only."""
+    polls the same URL every few seconds for the live part only, and the page raises the alarm
+    itself when a visit turns overdue or climbs a step (R-ESC-12)."""
     search = request.GET.get("q", "").strip()[:60]
+    if request.htmx and selectors.board_poll_unchanged(
+        user=request.user, shown=request.GET, search=search
+    ):
+        # Issue 15: nothing the board shows has changed: htmx swaps nothing on a 204.
+        return HttpResponse(status=204)
     context = selectors.board_for_user(user=request.user, search=search)
     template = "tracking/board_live.html" if request.htmx else "tracking/board.html"
     return render(request, template, context)

@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 from audit.services import audit_event_create
 from schools.models import Membership, Role, User
 from schools.roles import AUTHORISING_ROLES
+from schools.services import board_changed
 
 from . import signals
 from .common import VisitBlocked, VisitConflict
@@ -91,6 +92,7 @@ def _decide(
     moved = Visit.objects.filter(pk=visit.pk, status=Status.SUBMITTED).update(**update)
     if not moved:
         raise VisitConflict(_why_not_waiting(visit))
+    board_changed(visit.school_id)  # issue 15: authorised visits wait on the sign-out board
     Authorisation.objects.create(
         visit=visit,
         decided_by=actor,
@@ -183,6 +185,7 @@ def visit_return_for_authorisation(*, actor: User | None, visit: Visit, why: str
     )
     visit.refresh_from_db()
     if moved:
+        board_changed(visit.school_id)  # issue 15: it leaves the board's waiting list
         audit_event_create(
             actor=actor,
             school=visit.school,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.services import audit_event_create
 from schools.models import Role, User
+from schools.services import board_changed
 
 from . import signals
 from .authorisation import visit_return_for_authorisation
@@ -41,6 +42,7 @@ def visit_cancel(*, actor: User, visit: Visit, reason: str) -> Visit:
             f"This visit is {visit.get_status_display().lower()}: the visitors have returned, "
             "so it can no longer be cancelled."
         )
+    board_changed(visit.school_id)  # issue 15: the board's version, in this transaction
     audit_event_create(
         actor=actor,
         school=visit.school,

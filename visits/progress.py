@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.services import audit_event_create
 from schools.models import User
+from schools.services import board_changed
 
 from .common import VisitConflict
 from .models import Status, Visit
@@ -25,6 +26,7 @@ def _move(*, actor, visit: Visit, old: tuple[str, ...], new: str, event: str, **
         raise VisitConflict(
             f"This visit is {visit.get_status_display().lower()}: it cannot be {event}."
         )
+    board_changed(visit.school_id)  # issue 15: the board's version, in this transaction
     audit_event_create(
         actor=actor,
         school=visit.school,

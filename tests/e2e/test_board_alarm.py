@@ -1,0 +1,149 @@
+"""R-ESC-12 in Chromium: the sign-out board raises the alarm by itself. Olive has the board
+open and has switched the alarm sound on; a visit's ladder moves (the expected return passes
+and the escalation scan fires its steps against the live stack's database), and without anybody
+touching the page its title turns "(n) OVERDUE — Sign-out board", the red banner appears, the
+alarm plays and a browser notification shows; each step after rings again. Meanwhile the board's
+poll answers 204 while nothing changed (issue 15). Screenshots at 1366 and 390 px, normal and in
+alarm, each checked with axe-core."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import PHONE, axe_violations, screenshot
+
+pytestmark = pytest.mark.e2e
+
+WIDE = {"width": 1366, "height": 900}
+
+# Counts what board.js plays and notifies (headless Chromium has no speaker to listen to).
+RECORDER = """
+window.__alarm = {plays: 0, notes: []};
+const realPlay = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function () {
+  window.__alarm.plays += 1;
+  return realPlay.call(this).catch(() => undefined);
+};
+const RealNotification = window.Notification;
+function RecordedNotification(title, options) {
+  window.__alarm.notes.push({title: title, body: (options || {}).body});
+  try { return new RealNotification(title, options); } catch (e) { return {}; }
+}
+Object.defineProperty(RecordedNotification, "permission", {get: () => RealNotification.permission});
+RecordedNotification.requestPermission = (...args) => RealNotification.requestPermission(...args);
+window.Notification = RecordedNotification;
+"""
+
+SIGN_OUT = """
+import datetime
+from django.utils import timezone
+from schools.models import User
+from tracking.signouts import signout_create
+from visits.models import Visit
+olive = User.objects.get(username="olive")
+visit = (
+    Visit.objects.filter(status="authorised", school__urn="100001")
+    .order_by("planned_start").first()
+)
+mobiles = {v.user_id: v.user.profile.work_mobile for v in visit.visitors.all()}
+signout = signout_create(
+    actor=olive, visit=visit, expected_return_at=timezone.now() + datetime.timedelta(hours=2),
+    vehicle="Green Skoda Fabia YX21 ABC", mobiles=mobiles, reconfirm_assessment=True,
+)
+print("SIGNOUT", signout.pk)
+"""
+
+# The expected return "passes": R moved to just over the grace ago (a ladder minute is a second
+# here), the first step due now; then the scan runs in this stack, as the beat's would.
+OVERDUE_NOW = """
+import datetime
+from django.utils import timezone
+from tracking.models import SignOut
+signout = SignOut.objects.get(pk={pk})
+now = timezone.now()
+SignOut.objects.filter(pk=signout.pk).update(
+    expected_return_at=now - datetime.timedelta(seconds=signout.grace_seconds + 1),
+    next_escalation_at=now - datetime.timedelta(seconds=1),
+)
+"""
+
+
+def _both_widths(page, name: str) -> None:
+    for label, viewport in (("1366", WIDE), ("390", PHONE["viewport"])):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(300)
+        screenshot(page, f"board-{name}-{label}")
+        assert axe_violations(page) == [], (name, label)
+    page.set_viewport_size(WIDE)
+
+
+def test_the_board_raises_the_alarm_by_itself_when_a_step_fires(person, stack):
+    pk = int(re.search(r"SIGNOUT (\d+)", stack.manage("shell", "-c", SIGN_OUT)).group(1))
+    olive = person("olive")
+    olive.context.grant_permissions(["notifications"], origin=stack.url)
+    olive.add_init_script(RECORDER)
+    polls = []
+    olive.on(
+        "response",
+        lambda r: (
+            polls.append(r.status)
+            if "/tracking/board/" in r.url and r.request.headers.get("hx-request")
+            else None
+        ),
+    )
+    olive.set_viewport_size(WIDE)
+    olive.goto("/tracking/board/")
+    card = olive.locator(f"article:has(#row-{pk})")
+    expect(card).to_contain_text("On time")
+    expect(card).to_contain_text("Next: Overdue: the office alerted at")
+    title_before = olive.title()
+    _both_widths(olive, "normal")
+
+    # Olive switches the alarm on: the click is the gesture browsers ask for.
+    switch = olive.get_by_role("button", name="Turn on the alarm sound and notifications")
+    switch.click()
+    switched = olive.get_by_role("button", name="Turn off the alarm sound and notifications")
+    expect(switched).to_have_attribute("aria-pressed", "true")
+    expect(olive.locator("#board-alarm-status")).to_contain_text("The alarm sound is on")
+    plays_at_switch = olive.evaluate("window.__alarm.plays")
+    assert plays_at_switch == 1  # the sample she hears when switching it on
+
+    # Nothing changes for a while: the poll answers 204 and the page stays as it was.
+    olive.wait_for_timeout(11_000)
+    assert 204 in polls, polls
+
+    # The ladder moves in the live stack: the board turns red by itself, within one poll.
+    url = olive.url
+    stack.manage("shell", "-c", OVERDUE_NOW.replace("{pk}", str(pk)))
+    stack.manage("run_escalations")
+    expect(olive).to_have_title(re.compile(r"^\(\d+\) OVERDUE — Sign-out board"), timeout=20_000)
+    assert olive.title() != title_before
+    banner = olive.locator("#board-alarm")
+    expect(banner).to_be_visible()
+    expect(banner).to_have_attribute("role", "alert")
+    expect(banner).to_contain_text(re.compile(r"\d+ visits? overdue: act now"))
+    expect(banner.locator(f'a[href="#row-{pk}"]')).to_be_visible()
+    expect(card).to_contain_text(re.compile("Overdue|Manager alerted"))
+    expect(card).to_contain_text("Alerted:")
+    assert olive.url == url  # nobody reloaded it
+    olive.wait_for_function("window.__alarm.plays > 1", timeout=10_000)
+    olive.wait_for_function("window.__alarm.notes.length > 0", timeout=10_000)
+    note = olive.evaluate("window.__alarm.notes[0]")
+    assert note["title"] == "Homeward: visit overdue" and "overdue" in note["body"]
+
+    # The ladder climbs (retry, final retry, manager: a ladder minute is a second here): each
+    # step rings again, and the row says who was alerted and what comes next.
+    rings = int(olive.locator("#board-alarm-switch").get_attribute("data-rings") or "0")
+    for _ in range(6):
+        olive.wait_for_timeout(3_000)
+        stack.manage("run_escalations")
+        if "Manager alerted" in card.inner_text():
+            break
+    expect(card).to_contain_text("Manager alerted", timeout=20_000)
+    expect(card).to_contain_text(re.compile(r"\(manager\)"))
+    expect(card).to_contain_text(re.compile(r"Next: .* at \d\d:\d\d if nobody acknowledges"))
+    after = int(olive.locator("#board-alarm-switch").get_attribute("data-rings"))
+    assert after > rings, (rings, after)
+    assert olive.url == url
+    _both_widths(olive, "alarm")
