@@ -1,9 +1,13 @@
 """How long the trust leader's dashboard (insights) takes to render for a trust of 50 schools
 and 100,000 visits requested in the term, and how many queries it makes. Target: <= 300 ms.
 
-The whole page (every figure, both charts, the tables) through the view, with a request as the
-trust lead; the median of RUNS renders after one warm-up. Runs against a throwaway SQLite
-database (or DATABASE_URL if set); writes bench/results/dashboard.md."""
+The whole page (every figure, both charts, the tables) through the view, in this process, with a
+request as the trust lead; the median of RUNS renders after one warm-up, with the time spent
+waiting for the database apart. Runs against a throwaway SQLite database, or DATABASE_URL if set
+(PostgreSQL: what production runs; a database an earlier run built is reused). The tables are
+ANALYZEd after the bulk load, as autovacuum would have done in a live database: without
+statistics PostgreSQL plans 100,000 rows as a dozen and picks nested loops. Writes
+bench/results/dashboard.md."""
 
 import datetime
 import os
@@ -29,7 +33,6 @@ import time_machine  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from insights.views import dashboard  # noqa: E402
@@ -40,7 +43,8 @@ from visits.models import Authorisation, Reason, Visit  # noqa: E402
 
 SCHOOLS = int(os.environ.get("BENCH_SCHOOLS", "50"))
 VISITS = int(os.environ.get("BENCH_VISITS", "100000"))
-RUNS = 7
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+TARGET_MS = 300
 TZ = timezone.get_current_timezone()
 NOW = datetime.datetime(2026, 11, 26, 9, 0, tzinfo=TZ)
 TERM_START = datetime.datetime(2026, 9, 1, 8, 0, tzinfo=TZ)
@@ -149,15 +153,26 @@ def build() -> User:
     return lead
 
 
-def render_once(lead: User):
+def render_once(lead: User) -> tuple[float, float, int]:
+    """(seconds for the whole view, seconds of it waiting for the database, queries)."""
     request = RequestFactory().get("/insights/", {"term": "2026-09-01"})
     request.user = lead
     request.session = {}
-    start = time.perf_counter()
-    response = dashboard(request)
-    elapsed = time.perf_counter() - start
+    waited = []
+
+    def timed(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited.append(time.perf_counter() - began)
+
+    with connection.execute_wrapper(timed):
+        start = time.perf_counter()
+        response = dashboard(request)
+        elapsed = time.perf_counter() - start
     assert response.status_code == 200
-    return elapsed
+    return elapsed, sum(waited), len(waited)
 
 
 def main() -> None:
@@ -168,28 +183,37 @@ def main() -> None:
             built = time.perf_counter()
             lead = build()
             print(f"built in {time.perf_counter() - built:.0f} s", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         render_once(lead)  # warm-up
-        timings = []
-        for _ in range(RUNS):
-            with CaptureQueriesContext(connection) as queries:
-                timings.append(render_once(lead))
-    ms = statistics.median(timings) * 1000
-    worst = max(timings) * 1000
+        runs = [render_once(lead) for _ in range(RUNS)]
+    load = os.getloadavg()[0]
+    ms = statistics.median(r[0] for r in runs) * 1000
+    db_ms = statistics.median(r[1] for r in runs) * 1000
+    worst = max(r[0] for r in runs) * 1000
+    queries = {r[2] for r in runs}
+    met = "met" if ms <= TARGET_MS else "**NOT met**"
     row = (
-        f"| {SCHOOLS} | {Visit.objects.count():,} | {len(queries)} | {ms:.0f} ms | {worst:.0f} ms |"
+        f"| {connection.vendor} | {SCHOOLS} | {Visit.objects.count():,} | "
+        f"{'/'.join(map(str, sorted(queries)))} | {ms:.0f} ms | {db_ms:.0f} ms | {worst:.0f} ms "
+        f"| {load:.1f} | {met} |"
     )
     print(row)
-    engine = connection.vendor
     result = "\n".join(
         [
             "## dashboard",
             "",
-            f"The trust lead's dashboard (`insights.views.dashboard`: every figure, two SVG charts "
-            f"and the tables, side by side for every school) on {engine}, median of {RUNS} "
-            "renders after a warm-up. Target: 300 ms.",
+            "The trust lead's dashboard (`insights.views.dashboard`: every figure, two SVG charts "
+            "and the tables, side by side for every school), rendered in-process through the "
+            f"view; median of {RUNS} renders after a warm-up, measured "
+            f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. Target: "
+            f"{TARGET_MS} ms. *Waiting for the database* is the part of the render spent in "
+            "queries; the rest is Python (the figures' tables and the template). The machine "
+            "is shared: the load average (1 minute) when the run ended is shown.",
             "",
-            "| schools | visits in the term | queries | median | slowest |",
-            "|---|---|---|---|---|",
+            "| database | schools | visits in the term | queries | median | of which waiting "
+            "for the database | slowest | load average | target |",
+            "|---|---|---|---|---|---|---|---|---|",
             row,
             "",
         ]

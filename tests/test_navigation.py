@@ -36,3 +36,18 @@ def test_the_office_sees_the_board_and_logs_out_from_its_own_menu(signed_in, oli
     nav = _nav(signed_in(olive))
     assert _top_level(nav) == ["Sign-out board"]
     assert "Log out of Homeward" in nav and ">Sign out<" not in nav
+
+
+def test_the_dsl_and_the_head_find_the_mis_sync_runs_under_more_and_staff_do_not(
+    signed_in, dana, hugh, sam, olive
+):
+    """R-SEC-5: each sync run is shown to the DSL (and Head); the link opens their runs."""
+    for person in (dana, hugh):
+        client = signed_in(person)
+        nav = _nav(client)
+        assert re.search(r'<a class="dropdown-item" href="/mis/">MIS sync</a>', nav), person
+        assert "MIS sync" not in _top_level(nav)
+        page = client.get("/mis/")
+        assert page.status_code == 200 and "No sync has run yet." in page.content.decode()
+    for person in (sam, olive):
+        assert "MIS sync" not in _nav(signed_in(person)), person

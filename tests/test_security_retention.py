@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from tests.factories import PupilFactory, visit_draft
+from tests.factories import HouseholdFactory, PupilFactory, visit_draft
 from visits.models import Visit
 
 
@@ -111,3 +111,69 @@ def test_one_school_can_be_reviewed_on_its_own(grown_up, riverside):
 def test_a_bad_date_is_explained(db):
     with pytest.raises(CommandError, match="not a date like 22/11/2026"):
         review("--as-of", "31/02/2026")
+
+
+# R-REC-8: a child protection file that came from another school is reviewed like any other.
+
+
+@pytest.fixture
+def arrived_with_a_file(birchwood, bea):
+    """A pupil at Birchwood, not flagged CP, whose file came from Oakfield through Homeward
+    (born 02/05/2001: due for review on 02/05/2026)."""
+    from tests.transfers.conftest import received_file
+
+    pupil = PupilFactory(
+        household=HouseholdFactory(school=birchwood),
+        first_name="Nadia",
+        last_name="Okonkwo",
+        date_of_birth=datetime.date(2001, 5, 2),
+        child_protection=False,
+    )
+    received_file(pupil, by=bea, from_school_name="Oakfield Primary School")
+    return pupil
+
+
+def test_r_rec_8_a_file_received_through_homeward_is_due_for_review_at_25(arrived_with_a_file):
+    assert f"pupil #{arrived_with_a_file.pk}" not in review("--as-of", "01/05/2026")
+    listed = review("--as-of", "02/05/2026")
+    assert (
+        f"pupil #{arrived_with_a_file.pk}, review due 02/05/2026, 0 visit(s), "
+        "1 file(s) from other schools" in listed
+    )
+    assert "Nadia" not in listed and "Okonkwo" not in listed
+
+
+def test_r_rec_8_a_file_that_arrived_on_paper_is_due_for_review_at_25(birchwood, bea):
+    from transfers.services import paper_file_record
+
+    pupil = PupilFactory(
+        household=HouseholdFactory(school=birchwood), date_of_birth=datetime.date(2001, 5, 2)
+    )
+    paper_file_record(
+        actor=bea,
+        pupil=pupil,
+        from_school_name="Hillside Infants",
+        received_on=datetime.date(2012, 9, 10),
+        kept_where="The DSL office, locked cabinet",
+    )
+    paper_file_record(
+        actor=bea,
+        pupil=pupil,
+        from_school_name="Moorside Juniors",
+        received_on=datetime.date(2013, 9, 9),
+        kept_where="The DSL office, locked cabinet",
+    )
+    listed = review("--as-of", "02/05/2026", "--school", "100002")
+    assert f"pupil #{pupil.pk}, review due 02/05/2026, 0 visit(s), 2 file(s) from other" in listed
+    assert listed.count(f"pupil #{pupil.pk},") == 1, "listed once, however many files"
+
+
+def test_r_rec_8_received_files_count_in_the_audited_review(arrived_with_a_file, grown_up):
+    before = row_counts()
+    review("--as-of", "01/06/2026")
+    assert row_counts() == before
+    changes = {
+        e.school.name: e.changes["child_protection_due"]
+        for e in AuditEvent.objects.filter(event_type="retention.reviewed")
+    }
+    assert changes == {"Birchwood Academy": 1, "Oakfield Primary School": 1}

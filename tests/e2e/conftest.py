@@ -24,7 +24,10 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 def stack():
     """The whole stack, with a ladder "minute" of one second (ESCALATION_MINUTE_SECONDS) so an
     overdue visit escalates in test time, and the SMS sent through the real Twilio client to a
-    fake Twilio on loopback whose texts the test reads (`stack.sms.texts()`)."""
+    fake Twilio on loopback whose texts the test reads (`stack.sms.texts()`). The client secret
+    of Oakfield's Microsoft sign-in is in its environment, as in production, for the single
+    sign-on journey (test_sso_journey.py registers the provider when it runs)."""
+    from tests.sso.conftest import CLIENT_SECRET
     from tests.tracking.fake_providers import TWILIO_SID, TWILIO_TOKEN, fake_sms_provider
 
     with fake_sms_provider() as sms:
@@ -36,6 +39,7 @@ def stack():
                 "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
                 "TWILIO_FROM": "+447700900999",
                 "TWILIO_API_BASE_URL": sms.url,
+                "SSO_CLIENT_SECRET_OAKFIELD_MICROSOFT": CLIENT_SECRET,
             }
         )
         app.sms = sms
@@ -188,6 +192,17 @@ def _next_code(username: str) -> str:
         now = int(time.time()) // 30
     app["last"] = step
     return f"{totp(app['key'], drift=step - now):06d}"
+
+
+def shell(stack, code: str) -> str:
+    """Run Python in the stack's Django (`manage.py shell -c`): a test's world, built straight
+    into the database. Its traceback, if any, is the test's failure message."""
+    import subprocess
+
+    try:
+        return stack.manage("shell", "-c", code)
+    except subprocess.CalledProcessError as error:
+        raise AssertionError(f"manage.py shell failed:\n{error.stderr}") from error
 
 
 def screenshot(page, name: str) -> Path:

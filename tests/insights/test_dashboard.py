@@ -320,3 +320,48 @@ def test_the_trust_dashboard_takes_the_same_number_of_queries_for_more_schools_a
     with CaptureQueriesContext(connection) as after:
         assert client.get(url, {"term": "2026-09-01"}).status_code == 200
     assert len(after) == len(before)
+
+
+def test_the_median_and_90th_percentile_are_the_nearest_rank_on_every_database(
+    client, oakfield, birchwood, sam, dana, bea
+):
+    """Ten decisions at Oakfield, made after 1 to 10 hours (in no particular order): the median
+    is the 5th (5 hours), the 90th percentile the 9th (9 hours); Birchwood's own decision
+    counts only for Birchwood. The same figures from PostgreSQL's percentile_disc and from
+    SQLite's registered aggregate."""
+    for hours in (7, 2, 10, 1, 5, 9, 3, 8, 4, 6):
+        v = visit(oakfield, sam, submitted=at(10, 12))
+        decide(v, dana, "authorised", at(10, 12) + datetime.timedelta(hours=hours))
+    decide(visit(birchwood, bea, submitted=at(10, 12)), bea, "refused", at(10, 14))
+    response = _autumn(client, dana)
+    assert _row(response, "decisions") == [10, "5.0 h", "9.0 h"]
+
+
+def test_a_school_with_no_decisions_shows_none_and_three_decisions_have_the_second_as_median(
+    client, oakfield, birchwood, sam, dana, hugh, tina
+):
+    for hours in (3, 1, 2):
+        v = visit(oakfield, sam, submitted=at(10, 12))
+        decide(v, dana, "refused", at(10, 12) + datetime.timedelta(hours=hours))
+    response = _autumn(client, hugh)
+    assert _row(response, "decisions") == [3, "2.0 h", "3.0 h"]
+    # Across the trust: Birchwood decided nothing; Oakfield's three are "fewer than 5".
+    response = _autumn(client, tina)
+    assert _row(response, "decisions", "Birchwood Academy") == [0, "—", "—"]
+    assert _row(response, "decisions") == ["fewer than 5"] * 3
+
+
+def test_each_week_counts_the_visits_requested_from_monday_in_school_time(client, world, dana, sam):
+    """Weeks begin on Monday at midnight, UK time, even across the clock change: a request at
+    23:30 on Sunday 25 October (GMT, the night the clocks went back) is in the week of 19
+    October; one at 00:15 on Monday 26 October in the week of 26 October."""
+    oakfield = world["oakfield"]
+    visit(oakfield, sam, submitted=at(10, 25, 23).replace(minute=30))
+    visit(oakfield, sam, submitted=at(10, 26, 0).replace(minute=15))
+    weeks = dict(_autumn(client, dana).context["weeks"])
+    assert min(weeks) == datetime.date(2026, 8, 31), "the Monday of the term's first week"
+    assert weeks[datetime.date(2026, 9, 28)] == 2  # Thursday 1 and Friday 2 October
+    assert weeks[datetime.date(2026, 10, 5)] == 2  # Monday 5 and Tuesday 6 October
+    assert weeks[datetime.date(2026, 10, 19)] == 1
+    assert weeks[datetime.date(2026, 10, 26)] == 1
+    assert sum(weeks.values()) == 6

@@ -55,7 +55,11 @@ def new_signing_key(kid: str) -> dict:
 
 
 class OIDCServer:
-    def __init__(self):
+    """`redirect_base`: where the client's redirect URIs live (Django's test client is
+    http://testserver; the browser tests' stack has its own address)."""
+
+    def __init__(self, redirect_base: str = "http://testserver"):
+        self.redirect_base = redirect_base
         self.port = _free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -63,7 +67,7 @@ class OIDCServer:
 
     def start(self):
         redirect_uris = [
-            f"http://testserver/accounts/sso/{pid}/login/callback/" for pid in PROVIDER_IDS
+            f"{self.redirect_base}/accounts/sso/{pid}/login/callback/" for pid in PROVIDER_IDS
         ]
         env = {
             **os.environ,

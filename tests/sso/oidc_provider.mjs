@@ -3,7 +3,8 @@
 //   OIDC_PORT, OIDC_JWKS (private signing keys, the first signs), OIDC_CLIENTS, OIDC_ACCOUNTS
 //   ({id: {claims: {...}, amr: [...]}}).
 // Sign-in is scripted: the account is the authorisation request's `login_hint`, and its `amr`
-// comes from OIDC_ACCOUNTS. POST /__test/mischief?mode=... alters the next ID token the token
+// comes from OIDC_ACCOUNTS. Without a login_hint (a person in a browser, tests/e2e), the
+// provider shows its own sign-in page, where the person types their account's name. POST /__test/mischief?mode=... alters the next ID token the token
 // endpoint returns, as an attacker or a broken provider would (wrong audience, expired, bad
 // signature, another nonce).
 import Provider from "oidc-provider";
@@ -60,6 +61,25 @@ async function tamper(idToken, mode) {
   return new jose.SignJWT(payload).setProtectedHeader({ alg: header.alg, kid: header.kid }).sign(key);
 }
 
+// The provider's own sign-in page, as a browser sees Microsoft's or Google's.
+function signInPage(action) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test identity provider</title></head>
+<body><main><h1>Sign in to your organisation</h1>
+<form method="post" action="${action}">
+<label for="account">Account</label> <input id="account" name="account" autocomplete="username">
+<button type="submit">Continue</button></form></main></body></html>`;
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => resolve(body));
+    req.on("error", reject);
+  });
+}
+
 provider.use(async (ctx, next) => {
   if (ctx.path === "/__test/mischief") {
     mischief = ctx.query.mode || null;
@@ -68,7 +88,15 @@ provider.use(async (ctx, next) => {
   }
   if (ctx.path.startsWith("/interaction/")) {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
-    const accountId = details.params.login_hint;
+    let accountId = details.params.login_hint;
+    if (!accountId && ctx.method === "GET") {
+      ctx.type = "html";
+      ctx.body = signInPage(ctx.path);
+      return;
+    }
+    if (!accountId) {
+      accountId = new URLSearchParams(await readBody(ctx.req)).get("account");
+    }
     if (!accounts[accountId]) {
       ctx.status = 400;
       ctx.body = "unknown account";

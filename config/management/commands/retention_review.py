@@ -1,7 +1,9 @@
 """List what is due for a retention review (IRMS Information Management Toolkit for Schools),
 for a DSL to decide. Nothing is deleted: deciding and destroying stay with people.
 
-- Child protection records: reviewed when the pupil reaches date of birth + 25 years.
+- Child protection records: reviewed when the pupil reaches date of birth + 25 years. A pupil
+  whose child protection file came from another school (through Homeward or on paper, R-REC-8)
+  has one, whether or not their CP flag is set.
 - Tracking data about staff (sign-out and return times, mobiles, phone-ins and the call log of
   a visit): reviewed RETENTION_STAFF_TRACKING_DAYS after the visit ended.
 
@@ -13,12 +15,14 @@ import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_event_create
 from schools.models import Pupil, School
+from transfers.models import ReceivedFile
 from visits.models import Visit
 
 CHILD_PROTECTION_YEARS = 25
@@ -36,15 +40,30 @@ def years_before(day: datetime.date, years: int) -> datetime.date:
 
 
 def child_protection_due(*, schools, as_of: datetime.date):
-    """Pupils with child protection records whose date of birth + 25 years has come."""
+    """Pupils with child protection records whose date of birth + 25 years has come: those
+    flagged CP, and those who hold a file received from another school (R-REC-8: a received
+    file is a child protection file, kept to the same date)."""
+    received = ReceivedFile.objects.values("pupil_id")
     return (
         Pupil.objects.filter(
+            Q(child_protection=True) | Q(pk__in=received),
             school__in=schools,
-            child_protection=True,
             date_of_birth__lte=years_before(as_of, CHILD_PROTECTION_YEARS),
         )
         .select_related("school")
-        .annotate(n_visits=Count("visits", distinct=True))
+        .annotate(
+            n_visits=Count("visits", distinct=True),
+            n_received=Coalesce(
+                Subquery(
+                    ReceivedFile.objects.filter(pupil=OuterRef("pk"))
+                    .order_by()
+                    .values("pupil")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                0,
+            ),
+        )
         .order_by("school__name", "date_of_birth", "pk")
     )
 
@@ -112,7 +131,9 @@ class Command(BaseCommand):
             upn = f", UPN {pupil.upn}" if pupil.upn else ""
             write(
                 f"  {pupil.school.name}: pupil #{pupil.pk}{upn}, review due {due:%d/%m/%Y}, "
-                f"{pupil.n_visits} visit(s) — {self._link('pupils:pupil_detail', pupil.pk)}"
+                f"{pupil.n_visits} visit(s)"
+                + (f", {pupil.n_received} file(s) from other schools" if pupil.n_received else "")
+                + f" — {self._link('pupils:pupil_detail', pupil.pk)}"
             )
         write(f"\nTracking data about staff older than {days} days: {len(visits)} visit(s)")
         for visit in visits:
