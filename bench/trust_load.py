@@ -12,6 +12,10 @@ timing. CPU use is read from /proc for the gunicorn master and its workers (user
 time) over each phase, as a share of the machine's cores; the load generator's own CPU is given
 too (it runs on the same machine).
 
+Before the load phases, the same server's throughput: /healthz, a signed-in trivial page, the
+DSL queue and My visits, each closed loop from 8 connections, interleaved, three rounds (targets
+1 and 4 in requests/s).
+
 The board poll is `GET /tracking/board/` with `HX-Request: true`, as htmx sends it (BENCH_POLL
 overrides the path). Pages cycle through the DSL queue, My visits, the whole board and a
 signed-in trivial page. Writes bench/results/trust_load.md.
@@ -116,12 +120,62 @@ async def phase(port: int, polls: int, pages: int, seconds: float, sessions: dic
     return results
 
 
+async def closed_loop(port: int, path: str, headers: dict, seconds: float, clients: int) -> dict:
+    """`clients` connections asking `path` back to back for `seconds`: requests/s and latency."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    timings: list[float] = []
+    errors = 0
+
+    async def client():
+        nonlocal errors
+        while loop.time() < end:
+            t0 = loop.time()
+            try:
+                status = await asyncio.wait_for(fetch(port, path, headers), TIMEOUT)
+            except (TimeoutError, OSError):
+                status = None
+            if status is None or status >= 400:
+                errors += 1
+            else:
+                timings.append((loop.time() - t0) * 1000)
+
+    started = loop.time()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return {
+        "rps": len(timings) / (loop.time() - started),
+        "p95": percentile(timings, 95),
+        "errors": errors,
+    }
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
     rank = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
     return ordered[rank]
+
+
+THROUGHPUT_PAGES = [
+    ("/healthz (no session)", "/healthz", None),
+    ("signed-in trivial view", "/accounts/password/changed/", "sam"),
+    (f"DSL queue ({perf.WAITING} waiting)", "/visits/queue/", "dana"),
+    ("My visits", "/visits/", "tess"),
+]
+THROUGHPUT_SECONDS = float(os.environ.get("BENCH_THROUGHPUT_SECONDS", "5"))
+
+
+def throughput_rounds(port: int, sessions: dict) -> dict:
+    """Each page closed loop (8 connections) for THROUGHPUT_SECONDS, pages interleaved, three
+    rounds: name -> list of three results."""
+    found = {name: [] for name, _, _ in THROUGHPUT_PAGES}
+    for _ in range(3):
+        for name, path, user in THROUGHPUT_PAGES:
+            headers = {"Cookie": sessions[user]} if user else {}
+            found[name].append(asyncio.run(closed_loop(port, path, headers, THROUGHPUT_SECONDS, 8)))
+            print(name, found[name][-1], flush=True)
+    return found
 
 
 def main() -> int:
@@ -166,6 +220,7 @@ def main() -> int:
                 time.sleep(0.2)
         # Warm every worker: connections, templates, caches.
         asyncio.run(phase(port, 20, 4, 2, sessions))
+        throughput = throughput_rounds(port, sessions)
         for name, polls, pages in PHASES:
             load_before = os.getloadavg()[0]
             cpu_before, own_before = process_tree_cpu(gunicorn.pid), time.process_time()
@@ -240,10 +295,36 @@ def main() -> int:
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
+    import statistics
+
+    rps = {name: statistics.median(r["rps"] for r in runs) for name, runs in throughput.items()}
+    names = [name for name, _, _ in THROUGHPUT_PAGES]
+    healthz, trivial, queue = names[0], names[1], names[2]
+    lines += [
+        "",
+        f"Throughput, same server, before the load phases: each page closed loop from 8 "
+        f"connections for {THROUGHPUT_SECONDS:.0f} s, pages interleaved, 3 rounds; median of the "
+        "rounds (a new TCP connection per request: gunicorn's sync workers do not keep "
+        "connections alive).",
+        "",
+        "| page | requests/s (median of 3) | rounds | p95 ms (per round) | errors | vs /healthz |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, runs in throughput.items():
+        rounds = ", ".join(f"{r['rps']:.0f}" for r in runs)
+        p95s = ", ".join(f"{r['p95']:.0f}" for r in runs)
+        lines.append(
+            f"| {name} | {rps[name]:.0f} | {rounds} | {p95s} | "
+            f"{sum(r['errors'] for r in runs)} | {rps[name] / rps[healthz]:.2f}× |"
+        )
     lines += [
         "",
         "| target | figure | verdict |",
         "|---|---|---|",
+        f"| 1. signed-in trivial view ≥ 0.5× /healthz (requests/s) | "
+        f"{rps[trivial] / rps[healthz]:.2f}× ({rps[trivial]:.0f} against {rps[healthz]:.0f}) | "
+        f"{verdict(rps[trivial] / rps[healthz] >= 0.5)} |",
+        f"| 4. DSL queue ≥ 60 requests/s | {rps[queue]:.0f} | {verdict(rps[queue] >= 60)} |",
         f"| 5. 1×: ≤ 25% CPU of the machine | {one['cpu_share']:.1f}% | "
         f"{verdict(one['cpu_share'] <= 25)} |",
         f"| 5. 1×: poll p95 ≤ 50 ms | {one['poll_p95']:.1f} ms | "

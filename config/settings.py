@@ -201,6 +201,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The navigation bar's roles and closure mode are cached this long at most (issue 15; every
+# change of a membership, trust role or school refreshes them at once: schools/context_processors).
+NAV_CACHE_SECONDS = env.int("NAV_CACHE_SECONDS", default=60)
+
 # Sessions and cookies. PRODUCTION=true makes every secure default the default (README.md).
 PRODUCTION = env.bool("PRODUCTION", default=False)
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)

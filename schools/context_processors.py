@@ -1,6 +1,7 @@
 import uuid
 from functools import cached_property
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils.functional import SimpleLazyObject
 
@@ -8,9 +9,9 @@ from .selectors import is_authoriser, schools_for_user, user_roles
 
 # The navigation bar's facts are kept in the cache under a version that every change of a
 # membership, a trust role or a school (its name, closure mode) replaces (schools/apps.py), and
-# for at most NAV_CACHE_SECONDS in any case: a change the signals miss shows within a minute.
+# for at most settings.NAV_CACHE_SECONDS (60) in any case: a change the signals miss shows
+# within a minute. 0 turns the cache off (the test suite, tests/settings.py).
 NAV_VERSION_KEY = "homeward:nav:version"
-NAV_CACHE_SECONDS = 60
 
 
 def nav_version() -> str:
@@ -34,14 +35,16 @@ class _Navigation:
 
     @cached_property
     def facts(self) -> dict:
-        key = f"homeward:nav:{nav_version()}:{self.user.pk}"
-        facts = cache.get(key)
+        seconds = settings.NAV_CACHE_SECONDS
+        key = f"homeward:nav:{nav_version()}:{self.user.pk}" if seconds else None
+        facts = cache.get(key) if key else None
         if facts is None:
             facts = {
                 "roles": sorted(user_roles(self.user)),
                 "closure": [s.name for s in schools_for_user(self.user).filter(closure_mode=True)],
             }
-            cache.set(key, facts, NAV_CACHE_SECONDS)
+            if key:
+                cache.set(key, facts, seconds)
         return facts
 
     @cached_property

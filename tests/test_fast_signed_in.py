@@ -5,6 +5,7 @@ finds the user's visits without a join across every visitor of the trust."""
 
 import datetime
 
+import pytest
 import time_machine
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
@@ -20,6 +21,13 @@ from schools.selectors import schools_with_permission
 from tests.auth import sign_in
 from visits import selectors as visit_selectors
 from visits.models import Status, Visit, Visitor
+
+
+@pytest.fixture(autouse=True)
+def navigation_cache_on(settings):
+    """As deployed: the navigation bar's facts cached (tests/settings.py turns it off)."""
+    settings.NAV_CACHE_SECONDS = 60
+
 
 MONDAY_9AM = datetime.datetime(2026, 11, 23, 9, 0, tzinfo=datetime.UTC)
 TRIVIAL = "password_change_done"  # a signed-in page that reads nothing of its own
