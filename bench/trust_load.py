@@ -44,6 +44,11 @@ PHASES = [("1× (20 polls/s + 2 pages/s)", 20, 2), ("5× (100 polls/s + 10 pages
 SCALE = float(os.environ.get("BENCH_RATE_SCALE", "1"))
 TIMEOUT = 10.0
 TICK = os.sysconf("SC_CLK_TCK")
+INF = float("inf")
+
+
+def ms(value: float) -> str:
+    return f"> {TIMEOUT * 1000:.0f}" if value == INF else f"{value:.1f}"
 
 
 def free_port() -> int:
@@ -229,8 +234,9 @@ def main() -> int:
             wall = time.monotonic() - wall
             cpu = process_tree_cpu(gunicorn.pid) - cpu_before
             own = time.process_time() - own_before
-            polls_ms = [ms for kind, ms, status in results if kind == "poll" and status]
-            pages_ms = [ms for kind, ms, status in results if kind == "page" and status]
+            # A request with no answer within TIMEOUT counts as slower than every answer.
+            polls_ms = [ms if status else INF for kind, ms, status in results if kind == "poll"]
+            pages_ms = [ms if status else INF for kind, ms, status in results if kind == "page"]
             errors = sum(1 for _, _, status in results if status is None or status >= 400)
             statuses = {}
             for _, _, status in results:
@@ -270,7 +276,8 @@ def main() -> int:
         f"PostgreSQL with {perf.PAST_VISITS:,} past visits (data ready in {built_in:.0f} s), "
         f"sessions `{settings.SESSION_ENGINE.rsplit('.', 1)[1]}` on Redis; open loop at a fixed "
         f"rate for {SECONDS:.0f} s a phase, latency from each request's planned moment, "
-        "percentiles from every request's own timing (not wrk's). Board poll: "
+        "percentiles from every request's own timing (not wrk's), a request unanswered after "
+        f"{TIMEOUT:.0f} s counted as slower than all. Board poll: "
         f"`GET {POLL}` with `HX-Request: true` ({perf.OUT_NOW} visitors out); pages: DSL queue, "
         "My visits, the whole board, a signed-in trivial page in turn. CPU: the gunicorn master "
         "and workers' user + system time from /proc over the phase, as a share of the machine's "
@@ -286,8 +293,8 @@ def main() -> int:
     for r in rows:
         lines.append(
             f"| {r['name']} | {r['sent']} | {r['errors']} ({r['statuses']}) | "
-            f"{r['poll_p50']:.1f} | {r['poll_p95']:.1f} | {r['poll_max']:.1f} | "
-            f"{r['page_p50']:.1f} | {r['page_p95']:.1f} | {r['cpu_share']:.1f}% | "
+            f"{ms(r['poll_p50'])} | {ms(r['poll_p95'])} | {ms(r['poll_max'])} | "
+            f"{ms(r['page_p50'])} | {ms(r['page_p95'])} | {r['cpu_share']:.1f}% | "
             f"{r['own_share']:.1f}% | "
             f"{r['load'][0]:.1f} → {r['load'][1]:.1f} |"
         )
@@ -325,12 +332,14 @@ def main() -> int:
         f"{rps[trivial] / rps[healthz]:.2f}× ({rps[trivial]:.0f} against {rps[healthz]:.0f}) | "
         f"{verdict(rps[trivial] / rps[healthz] >= 0.5)} |",
         f"| 4. DSL queue ≥ 60 requests/s | {rps[queue]:.0f} | {verdict(rps[queue] >= 60)} |",
-        f"| 5. 1×: ≤ 25% CPU of the machine | {one['cpu_share']:.1f}% | "
-        f"{verdict(one['cpu_share'] <= 25)} |",
-        f"| 5. 1×: poll p95 ≤ 50 ms | {one['poll_p95']:.1f} ms | "
-        f"{verdict(one['poll_p95'] <= 50)} |",
-        f"| 5. 5×: poll p95 ≤ 200 ms, no errors | {five['poll_p95']:.1f} ms, {five['errors']} "
-        f"errors | {verdict(five['poll_p95'] <= 200 and five['errors'] == 0)} |",
+        # One target: the CPU share counts only with the polls answered in time and no errors
+        # (a server starved of CPU by other work uses little of it while failing).
+        f"| 5. 1×: ≤ 25% CPU of the machine with poll p95 ≤ 50 ms | {one['cpu_share']:.1f}% "
+        f"CPU, poll p95 {ms(one['poll_p95'])} ms, {one['errors']} errors | "
+        f"{verdict(one['cpu_share'] <= 25 and one['poll_p95'] <= 50 and not one['errors'])} |",
+        f"| 5. 5×: poll p95 ≤ 200 ms, no errors | {ms(five['poll_p95'])} ms, {five['errors']} "
+        f"errors of {five['sent']} | "
+        f"{verdict(five['poll_p95'] <= 200 and five['errors'] == 0)} |",
         "",
     ]
     text = "\n".join(lines)
