@@ -215,11 +215,8 @@ SESSION_SAVE_EVERY_REQUEST = False
 # Sessions are read from the cache and written through to the database. Only with Redis: one
 # cache every web process shares. Each process's own memory (no REDIS_URL) would let a session
 # ended in one gunicorn worker live on in another, so without Redis sessions stay in the database.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# core.sessions is Django's cached_db that falls back to the database when Redis is down.
+SESSION_ENGINE = "core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=PRODUCTION)

@@ -1,3 +1,5 @@
+import contextlib
+import logging
 import uuid
 from functools import cached_property
 
@@ -13,6 +15,8 @@ from .selectors import is_authoriser, schools_for_user, user_roles
 # within a minute. 0 turns the cache off (the test suite, tests/settings.py).
 NAV_VERSION_KEY = "homeward:nav:version"
 
+logger = logging.getLogger(__name__)
+
 
 def nav_version() -> str:
     version = cache.get(NAV_VERSION_KEY)
@@ -23,8 +27,13 @@ def nav_version() -> str:
 
 
 def nav_changed() -> None:
-    """Memberships, trust roles or schools changed: every navigation bar is worked out again."""
-    cache.set(NAV_VERSION_KEY, uuid.uuid4().hex, None)
+    """Memberships, trust roles or schools changed: every navigation bar is worked out again.
+    Never stops the change itself: with the cache down, cached bars are at most
+    NAV_CACHE_SECONDS old when it comes back."""
+    try:
+        cache.set(NAV_VERSION_KEY, uuid.uuid4().hex, None)
+    except Exception:
+        logger.exception("Could not tell the navigation cache that roles or schools changed.")
 
 
 class _Navigation:
@@ -36,15 +45,20 @@ class _Navigation:
     @cached_property
     def facts(self) -> dict:
         seconds = settings.NAV_CACHE_SECONDS
-        key = f"homeward:nav:{nav_version()}:{self.user.pk}" if seconds else None
-        facts = cache.get(key) if key else None
+        try:
+            key = f"homeward:nav:{nav_version()}:{self.user.pk}" if seconds else None
+            facts = cache.get(key) if key else None
+        except Exception:  # the cache (Redis) is down: work them out, every page
+            logger.warning("Cache unavailable: the navigation bar is worked out afresh.")
+            key = facts = None
         if facts is None:
             facts = {
                 "roles": sorted(user_roles(self.user)),
                 "closure": [s.name for s in schools_for_user(self.user).filter(closure_mode=True)],
             }
             if key:
-                cache.set(key, facts, seconds)
+                with contextlib.suppress(Exception):
+                    cache.set(key, facts, seconds)
         return facts
 
     @cached_property

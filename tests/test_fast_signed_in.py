@@ -303,3 +303,43 @@ def test_my_visits_makes_as_many_queries_for_many_past_visits_as_for_few(client,
     )
     _, many = get_counting(client, reverse("visits:mine"))
     assert len(many) == len(few)
+
+
+# Redis down -----------------------------------------------------------------------------------
+
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Nothing listens on port 1: every cache call fails at once.
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+}
+
+
+def test_with_redis_down_signed_in_pages_work_from_the_database_and_signing_out_ends_it(
+    client, dana, oakfield, settings
+):
+    settings.CACHES = REDIS_DOWN
+    settings.SESSION_ENGINE = "core.sessions"
+    oakfield.closure_mode = True
+    oakfield.save()  # the navigation cache cannot be told: the save still happens
+    sign_in(client, dana)
+    page = client.get(reverse(TRIVIAL))
+    assert page.status_code == 200
+    assert "Closure mode" in page.content.decode()  # the bar, worked out without the cache
+    assert client.get(reverse("visits:queue")).status_code == 200
+    client.post(reverse("logout"))
+    assert SESSION_KEY not in client.session
+    assert client.get(reverse("visits:queue")).status_code == 302
+
+
+def test_with_redis_up_a_session_is_read_from_the_cache_not_the_database(client, sam, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"}
+    }
+    settings.SESSION_ENGINE = "core.sessions"
+    sign_in(client, sam)
+    client.get(reverse(TRIVIAL))
+    response, queries = get_counting(client, reverse(TRIVIAL))
+    assert response.status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
