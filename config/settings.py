@@ -201,6 +201,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The navigation bar's roles and closure mode are cached this long at most (issue 15; every
+# change of a membership, trust role or school refreshes them at once: schools/context_processors).
+NAV_CACHE_SECONDS = env.int("NAV_CACHE_SECONDS", default=60)
+
 # Sessions and cookies. PRODUCTION=true makes every secure default the default (README.md).
 PRODUCTION = env.bool("PRODUCTION", default=False)
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
@@ -211,11 +215,8 @@ SESSION_SAVE_EVERY_REQUEST = False
 # Sessions are read from the cache and written through to the database. Only with Redis: one
 # cache every web process shares. Each process's own memory (no REDIS_URL) would let a session
 # ended in one gunicorn worker live on in another, so without Redis sessions stay in the database.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# core.sessions is Django's cached_db that falls back to the database when Redis is down.
+SESSION_ENGINE = "core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=PRODUCTION)

@@ -1,6 +1,9 @@
+import contextlib
+import logging
 import uuid
 from functools import cached_property
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils.functional import SimpleLazyObject
 
@@ -8,9 +11,11 @@ from .selectors import is_authoriser, schools_for_user, user_roles
 
 # The navigation bar's facts are kept in the cache under a version that every change of a
 # membership, a trust role or a school (its name, closure mode) replaces (schools/apps.py), and
-# for at most NAV_CACHE_SECONDS in any case: a change the signals miss shows within a minute.
+# for at most settings.NAV_CACHE_SECONDS (60) in any case: a change the signals miss shows
+# within a minute. 0 turns the cache off (the test suite, tests/settings.py).
 NAV_VERSION_KEY = "homeward:nav:version"
-NAV_CACHE_SECONDS = 60
+
+logger = logging.getLogger(__name__)
 
 
 def nav_version() -> str:
@@ -22,8 +27,13 @@ def nav_version() -> str:
 
 
 def nav_changed() -> None:
-    """Memberships, trust roles or schools changed: every navigation bar is worked out again."""
-    cache.set(NAV_VERSION_KEY, uuid.uuid4().hex, None)
+    """Memberships, trust roles or schools changed: every navigation bar is worked out again.
+    Never stops the change itself: with the cache down, cached bars are at most
+    NAV_CACHE_SECONDS old when it comes back."""
+    try:
+        cache.set(NAV_VERSION_KEY, uuid.uuid4().hex, None)
+    except Exception:
+        logger.exception("Could not tell the navigation cache that roles or schools changed.")
 
 
 class _Navigation:
@@ -34,14 +44,21 @@ class _Navigation:
 
     @cached_property
     def facts(self) -> dict:
-        key = f"homeward:nav:{nav_version()}:{self.user.pk}"
-        facts = cache.get(key)
+        seconds = settings.NAV_CACHE_SECONDS
+        try:
+            key = f"homeward:nav:{nav_version()}:{self.user.pk}" if seconds else None
+            facts = cache.get(key) if key else None
+        except Exception:  # the cache (Redis) is down: work them out, every page
+            logger.warning("Cache unavailable: the navigation bar is worked out afresh.")
+            key = facts = None
         if facts is None:
             facts = {
                 "roles": sorted(user_roles(self.user)),
                 "closure": [s.name for s in schools_for_user(self.user).filter(closure_mode=True)],
             }
-            cache.set(key, facts, NAV_CACHE_SECONDS)
+            if key:
+                with contextlib.suppress(Exception):
+                    cache.set(key, facts, seconds)
         return facts
 
     @cached_property

@@ -20,7 +20,17 @@ def schools_for_user(user: User) -> QuerySet[School]:
     """The schools whose data the user may see at all: their memberships and their trusts."""
     if not user.is_authenticated:
         return School.objects.none()
-    return School.objects.filter(Q(memberships__user=user) | Q(trust__leads__user=user)).distinct()
+    schools = School.objects.filter(
+        Q(memberships__user=user) | Q(trust__leads__user=user)
+    ).distinct()
+    if not request_memo.active():
+        return schools
+    # Issue 15: in a request, worked out once (one query); every query that filters by it then
+    # carries the ids, not the OR-join-DISTINCT subquery for PostgreSQL to plan again.
+    ids = request_memo.memoized(
+        ("schools_for_user", user.pk), lambda: list(schools.values_list("pk", flat=True))
+    )
+    return School.objects.filter(pk__in=ids)
 
 
 def schools_with_permission(user: User, perm: str) -> QuerySet[School]:

@@ -12,3 +12,8 @@ from config.settings import *  # noqa: E402, F403
 # The ladder's tests count every text a step sends; the reminder before the return (R-TRK-6) is
 # proved on its own in tests/tracking/test_reminders.py, which turns it back on.
 CHECKIN_REMINDER_MINUTES = 0
+
+# Page query-count tests compare a page's first request with a later one: the navigation bar's
+# cache (issue 15) would make the first one dearer. tests/test_fast_signed_in.py proves the
+# cache with it turned back on.
+NAV_CACHE_SECONDS = 0

@@ -5,6 +5,7 @@ finds the user's visits without a join across every visitor of the trust."""
 
 import datetime
 
+import pytest
 import time_machine
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
@@ -20,6 +21,13 @@ from schools.selectors import schools_with_permission
 from tests.auth import sign_in
 from visits import selectors as visit_selectors
 from visits.models import Status, Visit, Visitor
+
+
+@pytest.fixture(autouse=True)
+def navigation_cache_on(settings):
+    """As deployed: the navigation bar's facts cached (tests/settings.py turns it off)."""
+    settings.NAV_CACHE_SECONDS = 60
+
 
 MONDAY_9AM = datetime.datetime(2026, 11, 23, 9, 0, tzinfo=datetime.UTC)
 TRIVIAL = "password_change_done"  # a signed-in page that reads nothing of its own
@@ -295,3 +303,43 @@ def test_my_visits_makes_as_many_queries_for_many_past_visits_as_for_few(client,
     )
     _, many = get_counting(client, reverse("visits:mine"))
     assert len(many) == len(few)
+
+
+# Redis down -----------------------------------------------------------------------------------
+
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Nothing listens on port 1: every cache call fails at once.
+        "LOCATION": "redis://127.0.0.1:1/0",
+    }
+}
+
+
+def test_with_redis_down_signed_in_pages_work_from_the_database_and_signing_out_ends_it(
+    client, dana, oakfield, settings
+):
+    settings.CACHES = REDIS_DOWN
+    settings.SESSION_ENGINE = "core.sessions"
+    oakfield.closure_mode = True
+    oakfield.save()  # the navigation cache cannot be told: the save still happens
+    sign_in(client, dana)
+    page = client.get(reverse(TRIVIAL))
+    assert page.status_code == 200
+    assert "Closure mode" in page.content.decode()  # the bar, worked out without the cache
+    assert client.get(reverse("visits:queue")).status_code == 200
+    client.post(reverse("logout"))
+    assert SESSION_KEY not in client.session
+    assert client.get(reverse("visits:queue")).status_code == 302
+
+
+def test_with_redis_up_a_session_is_read_from_the_cache_not_the_database(client, sam, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"}
+    }
+    settings.SESSION_ENGINE = "core.sessions"
+    sign_in(client, sam)
+    client.get(reverse(TRIVIAL))
+    response, queries = get_counting(client, reverse(TRIVIAL))
+    assert response.status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]

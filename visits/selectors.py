@@ -78,17 +78,15 @@ def visit_queue(*, user: User) -> QuerySet[Visit]:
     )
 
 
-def visits_of_user(*, user: User) -> QuerySet[Visit]:
-    """The visits `user` requested or is a visitor on.
+def _involving(user: User) -> QuerySet[Visit]:
+    """The visits `user` requested or is a visitor on, at their schools.
 
     "Is a visitor on" is an EXISTS, not a join: a join needs DISTINCT over every row of the
     trust's visits and visitors (issue 15), EXISTS lets PostgreSQL start from whatever index
     narrows the visits most and check each one with the (visit, user) unique index."""
     visitor = Visitor.objects.filter(visit=OuterRef("pk"), user=user)
-    return _with_everything(
-        Visit.objects.filter(
-            Q(requested_by=user) | Exists(visitor), school__in=schools_for_user(user)
-        )
+    return Visit.objects.filter(
+        Q(requested_by=user) | Exists(visitor), school__in=schools_for_user(user)
     )
 
 
@@ -169,8 +167,14 @@ def my_visits_grouped(*, user: User, recent_days: int = 30) -> list[dict]:
     # lately closed, not the trust's whole history.
     closed = (Status.RECORDED, Status.REFUSED, Status.CANCELLED)
     visits = (
-        visits_of_user(user=user)
+        _involving(user)
         .filter(Q(status__in=[s for s in Status if s not in closed]) | Q(updated_at__gte=since))
+        # Only what a row shows (templates/visits/includes/visit_row.html): fewer joins to plan.
+        .select_related("household", "risk_assessment")
+        .prefetch_related(
+            Prefetch("pupils", queryset=Pupil.objects.only("pk", "first_name", "last_name")),
+            Prefetch("visitors", queryset=Visitor.objects.select_related("user")),
+        )
         .order_by("planned_start", "pk")
     )
     by_status: dict[str, list[Visit]] = {}

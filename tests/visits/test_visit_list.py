@@ -186,6 +186,7 @@ def test_the_visits_page_costs_the_same_queries_for_30_or_600_visits(
             )
         return len(captured)
 
+    queries()  # uncounted: the first request fills caches (the navigation bar's, issue 15)
     few = queries()
     _bulk(570, sam, pupil, [sam, tess])
     assert queries() == few
