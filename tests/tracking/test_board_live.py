@@ -582,3 +582,12 @@ def test_a_rows_less_frequent_actions_come_with_its_more_actions_menu(
     client = signed_in(olive)
     menu = client.get(reverse("tracking:row_actions", args=[signout.pk])).content.decode()
     assert f'id="quick-call-{signout.pk}-1"' in menu and "Spoke to them: they are safe" in menu
+
+
+def test_the_rows_drawn_in_python_escape_what_people_typed(clock, signout, olive, signed_in):
+    """tracking/board_rows.py writes the rows without the template engine: every value is
+    escaped there."""
+    SignOut.objects.filter(pk=signout.pk).update(vehicle='<b onclick="x()">Van</b>')
+    page = signed_in(olive).get(BOARD).content.decode()
+    assert "&lt;b onclick=&quot;x()&quot;&gt;Van&lt;/b&gt;" in page
+    assert "<b onclick" not in page
