@@ -313,6 +313,12 @@ PAGES: dict[str, Page] = {
         kwargs=lambda world: {"pk": world["signout"].pk},
         scoped=True,
     ),
+    "tracking:row_actions": Page(
+        allowed=("olive", "dana", "max"),
+        forbidden=("sam", "tess"),
+        kwargs=lambda world: {"pk": world["signout"].pk},
+        scoped=True,
+    ),
     "tracking:emergency": Page(
         allowed=("olive", "dana", "hugh", "max"),
         forbidden=("sam", "tess"),

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
+from django.core.signing import BadSignature, Signer
 from django.db.models import Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.template.defaultfilters import pluralize
@@ -20,10 +21,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from schools.models import User
-from schools.selectors import schools_for_user, schools_requiring, schools_with_permission
+from schools.selectors import schools_for_user, schools_requiring
 from visits.models import Status as VisitStatus
 from visits.models import Visit, Visitor
 
+from .board_rows import rows_html
 from .ladder import ESCALATION_SCAN
 from .models import (
     CallAttempt,
@@ -519,11 +521,13 @@ _ROW_ACTIONS = (
     "call",
     "help",
     "emergency",
+    "row_actions",
 )
 _ID = 2_147_483_646  # an id no sign-out has, replaced by each row's
 
 
 def _row_urls():
+    """`urls(pk)`: the row's action URLs, from one reverse() per action per drawing."""
     patterns = {name: reverse(f"tracking:{name}", args=[_ID]) for name in _ROW_ACTIONS}
     marker = str(_ID)
 
@@ -534,21 +538,48 @@ def _row_urls():
     return urls
 
 
+def board_row(signout: SignOut) -> BoardRow:
+    """One row of the board, for its "More actions" menu (signout_get checked the access)."""
+    return _board_row(signout, timezone.now(), urls=_row_urls()(signout.pk))
+
+
 # How long the board may go without a full refresh, whatever its version says (issue 15).
 BOARD_FULL_REFRESH = datetime.timedelta(seconds=60)
 
 
-def _board_versions(user: User):
-    """(school id, version, last scan) for the schools whose board the user sees: one query."""
+def _board_versions(*, school_ids: list[int]):
+    """(school id, version, last scan) for these schools (their access already checked): one
+    query, by primary key."""
     from schools.models import BoardVersion
 
     beat = Heartbeat.objects.filter(name=ESCALATION_SCAN).values("last_ran_at")[:1]
     return list(
-        BoardVersion.objects.filter(school__in=schools_with_permission(user, "view_board"))
+        BoardVersion.objects.filter(school_id__in=school_ids)
         .annotate(beat=Subquery(beat))
         .order_by("school_id")
         .values_list("school_id", "version", "beat")
     )
+
+
+# The poll's grant: which user drew the board of which schools, and when. Signed, so that a
+# poll reads only the versions of the schools an access-checked drawing showed that user, in
+# the minute before the next full drawing checks the access again (issue 15).
+_POLL_SIGNER = Signer(salt="tracking.board-poll")
+
+
+def _poll_grant(user: User, rows, drawn_at: str) -> str:
+    schools = ",".join(str(school) for school, _, _ in rows)
+    return _POLL_SIGNER.sign(f"{user.pk}|{schools}|{drawn_at}")
+
+
+def _granted_schools(user: User, grant: str, drawn_at: str) -> list[int]:
+    try:
+        user_pk, schools, signed_at = _POLL_SIGNER.unsign(grant).split("|")
+    except (BadSignature, ValueError):
+        return []
+    if user_pk != str(user.pk) or signed_at != drawn_at:
+        return []
+    return [int(school) for school in schools.split(",") if school]
 
 
 def _version_token(rows) -> str:
@@ -563,10 +594,13 @@ def board_poll_unchanged(*, user: User, shown: dict, search: str = "") -> bool:
     """Issue 15: the board's poll carries what it shows (its version, the earliest time a row
     changes by the clock, when it was drawn, whether the scan looked stopped, its search). True
     when nothing the board shows can have changed: then the poll answers "unchanged" without
-    drawing anything. One query (the versions and the scan's heartbeat), none at all when the
-    clock alone says to redraw. Anything odd in `shown` means "changed": draw it again."""
+    drawing anything. One query (the versions and the scan's heartbeat, by primary key: the
+    schools are those of the signed grant a drawing gave this user less than a minute ago),
+    none at all when the clock alone says to redraw. Anything odd in `shown` means "changed":
+    draw it again (the drawing checks the access)."""
     try:
         version = str(shown["v"])
+        grant = str(shown["g"])
         drawn_at = float(shown["at"])
         due = float(shown["due"]) if shown.get("due") else None
         stale = shown["stale"] == "1"
@@ -579,41 +613,75 @@ def board_poll_unchanged(*, user: User, shown: dict, search: str = "") -> bool:
         return False  # the safety net: a version bump missed still shows within a minute
     if (due is not None and clock >= due) or shown_search != search:
         return False
-    rows = _board_versions(user)
+    schools = _granted_schools(user, grant, str(shown["at"]))
+    if not schools:
+        return False
+    rows = _board_versions(school_ids=schools)
     if not rows or _version_token(rows) != version:
         return False
     return _stale(rows[0][2], now) == stale
+
+
+_SIGNOUT_COLUMNS = (
+    *(f.name for f in SignOut._meta.concrete_fields),
+    "visit__id",
+    "visit__household__id",
+    "visit__household__address_line_1",
+    "visit__household__address_line_2",
+    "visit__household__town",
+    "visit__household__postcode",
+)
+_VISITOR_COLUMNS = (
+    "id",
+    "signout",
+    "user",
+    "mobile",
+    "user__id",
+    "user__username",
+    "user__first_name",
+    "user__last_name",
+)
 
 
 def board_for_user(*, user: User, search: str = "") -> dict:
     """The office board. Its query count does not grow with the number of visitors out."""
     # The version is read first: a change committed while the rows are read shows now or at
     # the next poll, and is never missed (issue 15).
-    versions = _board_versions(user)
-    schools = schools_requiring(user, "view_board")
+    # The permission query once, its answer a list of ids: the queries below then carry no
+    # permission subquery to clone and plan (issue 15).
+    schools = list(schools_requiring(user, "view_board").values_list("pk", flat=True))
+    versions = _board_versions(school_ids=schools)
     now = timezone.now()
     start, end = _local_day(now)
     visitors = Prefetch("visitors", queryset=SignOutVisitor.objects.select_related("user"))
+    # Only the columns the rows show: at 300 out, building models is most of a drawing.
+    lean_visitors = Prefetch(
+        "visitors",
+        queryset=SignOutVisitor.objects.select_related("user").only(*_VISITOR_COLUMNS),
+    )
     out = (
-        SignOut.objects.filter(school__in=schools)
+        SignOut.objects.filter(school_id__in=schools)
         .filter(
             Q(state__in=SignOut.OPEN_STATES)
             | Q(manager_alerted_at__isnull=False, resolved_at__isnull=True)
         )
         .select_related("visit__household")
+        .only(*_SIGNOUT_COLUMNS)
         .prefetch_related(
-            visitors,
+            lean_visitors,
             _conditions(),
             Prefetch(
                 "calls",
-                queryset=CallAttempt.objects.order_by("-called_at", "-pk"),
+                queryset=CallAttempt.objects.order_by("-called_at", "-pk").only(
+                    "id", "signout", "called_at", "number_called", "outcome"
+                ),
                 to_attr="call_log",
             ),
         )
     )
     waiting = (
         Visit.objects.filter(
-            school__in=schools,
+            school_id__in=schools,
             status=VisitStatus.AUTHORISED,
             planned_start__gte=start,
             planned_start__lt=end,
@@ -629,7 +697,7 @@ def board_for_user(*, user: User, search: str = "") -> dict:
     )
     returned = (
         SignOut.objects.filter(
-            school__in=schools,
+            school_id__in=schools,
             state__in=[SignOut.State.RETURNED, SignOut.State.WENT_HOME],
             closed_at__gte=start,
             closed_at__lt=end,
@@ -674,16 +742,23 @@ def board_for_user(*, user: User, search: str = "") -> dict:
     alarm_text = ""
     if alarms:
         alarm_text = f"{len(alarms)} visit{pluralize(len(alarms))} overdue: act now"
+    drawn_at = f"{now.timestamp():.3f}"
     poll = {
         "v": _version_token(versions),
+        "g": _poll_grant(user, versions, drawn_at),
         "due": f"{due.timestamp():.0f}",
-        "at": f"{now.timestamp():.3f}",
+        "at": drawn_at,
         "stale": "1" if heartbeat["stale"] else "0",
         "shown_q": search,
     }
+    resend = reverse("tracking:resend", args=[_ID])
     return {
         "now": now,
         "rows": rows,
+        "rows_html": rows_html(rows, lambda pk: resend.replace(str(_ID), str(pk))),
+        # Each row's "More actions" menu: board.js puts the row's id in place of menu_id.
+        "menu_url": reverse("tracking:row_actions", args=[_ID]),
+        "menu_id": _ID,
         "alarms": alarms,
         "alarm_keys": " ".join(row.alarm_key for row in alarms),
         "waiting": list(waiting),

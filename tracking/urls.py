@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/back/", views.returned, name="returned"),
     path("<int:pk>/help/", views.help_request, name="help"),
     path("<int:pk>/calls/", views.call_attempt, name="call"),
+    path("<int:pk>/actions/", views.row_actions, name="row_actions"),
     path("<int:pk>/emergency/", views.emergency, name="emergency"),
     path("<int:pk>/emergency/briefing.pdf", views.briefing_pdf, name="briefing_pdf"),
     path("<int:pk>/decision/", views.decision, name="decision"),

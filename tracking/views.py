@@ -82,6 +82,16 @@ def board(request):
 
 @login_required
 @require_GET
+def row_actions(request, pk: int):
+    """A board row's less frequent actions, fetched when the office opens its "More actions"
+    menu, so that the board carries them for no row until asked (issue 15: 300 out is one
+    page). The quick call form of an overdue row is here too."""
+    signout = selectors.signout_get(user=request.user, pk=pk)
+    return render(request, "tracking/board_actions.html", {"row": selectors.board_row(signout)})
+
+
+@login_required
+@require_GET
 def escalations(request):
     """Manager home: escalations that need a decision (R-ESC-4)."""
     return render(

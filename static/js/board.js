@@ -34,8 +34,10 @@
   function tick() {
     var now = Date.now() + offset;
     document.querySelectorAll("[data-countdown-to]").forEach(function (el) {
-      var seconds = Math.round((Date.parse(el.dataset.countdownTo) - now) / 1000);
-      el.textContent = text(seconds);
+      // Seconds since 1970 on the board's rows; an ISO time elsewhere.
+      var at = Number(el.dataset.countdownTo);
+      var to = isNaN(at) ? Date.parse(el.dataset.countdownTo) : at * 1000;
+      el.textContent = text(Math.round((to - now) / 1000));
     });
     document.querySelectorAll("[data-seconds-since]").forEach(function (el) {
       var since = Date.parse(el.dataset.secondsSince);
@@ -147,6 +149,19 @@
     readAlarms();
   }
 
+  // A row's "More actions" menu: its content is fetched the first time it is opened.
+  // Its URL: the live region's data-menu pattern, with the row's id in place of data-menu-id.
+  function openMenu(event) {
+    var menu = event.target;
+    var region = live();
+    if (!menu.matches || !menu.matches("details.br-more") || !menu.open || !region) { return; }
+    if (menu.dataset.loaded || !window.htmx) { return; }
+    menu.dataset.loaded = "1";
+    var url = region.dataset.menu.replace(region.dataset.menuId, menu.id.replace("more-", ""));
+    window.htmx.ajax("GET", url, { target: menu, swap: "beforeend" });
+  }
+
+  document.addEventListener("toggle", openMenu, true); // toggle does not bubble: capture it
   document.addEventListener("DOMContentLoaded", start);
   document.body.addEventListener("htmx:afterSwap", function () {
     readServerClock();

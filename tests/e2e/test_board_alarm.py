@@ -146,4 +146,9 @@ def test_the_board_raises_the_alarm_by_itself_when_a_step_fires(person, stack):
     after = int(olive.locator("#board-alarm-switch").get_attribute("data-rings"))
     assert after > rings, (rings, after)
     assert olive.url == url
+
+    # The row's less frequent actions come when its menu is opened, the quick call form too.
+    card.get_by_text("More actions").click()
+    expect(card.get_by_role("button", name="Going home")).to_be_visible()
+    expect(card.get_by_label("Outcome")).to_be_visible()
     _both_widths(olive, "alarm")

@@ -222,7 +222,10 @@ def test_the_office_records_a_call_from_the_board(clock, signout, scan, olive, s
     clock.move_to(R + 16 * minute)
     scan()
     client = signed_in(olive)
-    assert 'id="quick-call-' in client.get(reverse("tracking:board")).content.decode()
+    board = client.get(reverse("tracking:board")).content.decode()
+    menu = reverse("tracking:row_actions", args=[signout.pk])
+    assert f'hx-get="{menu}"' in board  # the row's "More actions" menu holds the quick form
+    assert 'id="quick-call-' in client.get(menu).content.decode()
     response = client.post(
         reverse("tracking:call", args=[signout.pk]),
         {"number": f"{sam.pk}:+447700900101", "outcome": "no_answer"},

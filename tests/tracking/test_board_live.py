@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from schools.models import BoardVersion, Role
 from tests.factories import person
@@ -561,3 +562,32 @@ def test_every_service_that_changes_the_board_moves_its_version(
 
 def authorised_and_out(sam, tess, dana, pupil, olive) -> SignOut:
     return sign_out(authorised_visit(sam, pupil, [sam, tess], dana), olive)
+
+
+def test_a_rows_less_frequent_actions_come_with_its_more_actions_menu(
+    clock, signout, scan, olive, signed_in
+):
+    """Issue 15: the board carries "Back at school", "Record a call" and (overdue) the
+    emergency page on each row; the rest, and the quick call form, come when the office opens
+    the row's menu."""
+    client = signed_in(olive)
+    board = client.get(BOARD).content.decode()
+    assert "Back at school" in board and "Going home" not in board
+    menu = client.get(reverse("tracking:row_actions", args=[signout.pk])).content.decode()
+    for action in ("going_home", "phone_in", "extend", "help"):
+        assert reverse(f"tracking:{action}", args=[signout.pk]) in menu
+    assert 'form="board-act"' in menu and "quick-call-" not in menu  # on time: no call form
+    clock.move_to(R + 16 * minute)
+    scan()
+    client = signed_in(olive)
+    menu = client.get(reverse("tracking:row_actions", args=[signout.pk])).content.decode()
+    assert f'id="quick-call-{signout.pk}-1"' in menu and "Spoke to them: they are safe" in menu
+
+
+def test_the_rows_drawn_in_python_escape_what_people_typed(clock, signout, olive, signed_in):
+    """tracking/board_rows.py writes the rows without the template engine: every value is
+    escaped there."""
+    SignOut.objects.filter(pk=signout.pk).update(vehicle='<b onclick="x()">Van</b>')
+    page = signed_in(olive).get(BOARD).content.decode()
+    assert "&lt;b onclick=&quot;x()&quot;&gt;Van&lt;/b&gt;" in page
+    assert "<b onclick" not in page
