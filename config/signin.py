@@ -16,7 +16,7 @@ from django.urls import include, path
 from two_factor import views as two_factor_views
 from two_factor.forms import AuthenticationTokenForm, BackupTokenForm
 
-from sso.selectors import password_sign_in_allowed, providers_enabled
+from sso.selectors import form_action_update, password_sign_in_allowed, providers_enabled
 
 from .enrolment import (
     ENROLMENT_SESSION_KEY,
@@ -70,8 +70,18 @@ class SignInView(two_factor_views.LoginView):
 
     def get_context_data(self, form, **kwargs):
         context = super().get_context_data(form, **kwargs)
-        context["sso_providers"] = list(providers_enabled())
+        self.sso_providers = list(providers_enabled())
+        context["sso_providers"] = self.sso_providers
         return context
+
+    def render(self, form=None, **kwargs):
+        response = super().render(form, **kwargs)
+        # R-SEC-4: each sign-in button's POST is redirected to its provider; without the
+        # provider in form-action the browser stops there.
+        update = form_action_update(getattr(self, "sso_providers", []))
+        if update:
+            response._csp_update = update
+        return response
 
     def get_form(self, step=None, **kwargs):
         return _plain_labels(super().get_form(step=step, **kwargs))

@@ -69,6 +69,7 @@ def dashboard(request):
             "scope": scope,
             "form": form,
             "period": period,
+            "period_dates": f"{period.start:%d/%m/%Y} to {period.end:%d/%m/%Y}",
             "tables": data["tables"],
             "weeks": data["weeks"],
             "charts": _charts(scope, data),

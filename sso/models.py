@@ -7,6 +7,7 @@ environment variable named after the provider (SignInProvider.secret_variable).
 """
 
 import os
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -99,6 +100,11 @@ class SignInProvider(models.Model):
         if self.kind == self.Kind.GOOGLE:
             return "https://accounts.google.com"
         return ""
+
+    def origin(self) -> str:
+        """The provider's web origin (scheme, host and port), where its sign-in page is."""
+        parts = urlsplit(self.issuer_url())
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
     @property
     def uid_claim(self) -> str:

@@ -12,6 +12,14 @@ def providers_enabled():
     return SignInProvider.objects.filter(enabled=True).select_related("school", "trust")
 
 
+def form_action_update(providers) -> dict:
+    """The Content Security Policy a page with sign-in buttons needs (R-SEC-4): its form posts
+    to Homeward, which redirects the browser to the provider, and browsers hold that redirect
+    to the page's `form-action` too. Only the origins of these providers are added."""
+    origins = sorted({origin for provider in providers if (origin := provider.origin())})
+    return {"form-action": origins} if origins else {}
+
+
 def provider_covers_user(provider: SignInProvider, user) -> bool:
     """The person belongs to the provider's school, or to a school of its trust (or leads it)."""
     if provider.school_id:

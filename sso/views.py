@@ -7,6 +7,7 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
 from .adapter import INVITATION_SESSION_KEY
+from .selectors import form_action_update
 from .services import invitation_for_token
 
 
@@ -46,7 +47,12 @@ def invitation(request, token):
     if found is None:
         return render(request, "sso/invitation.html", {"invitation": None}, status=404)
     if request.method == "GET":
-        return render(request, "sso/invitation.html", {"invitation": found})
+        response = render(request, "sso/invitation.html", {"invitation": found})
+        # R-SEC-4: its button's POST is redirected to the provider (see form_action_update).
+        update = form_action_update([found.provider])
+        if update:
+            response._csp_update = update
+        return response
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     from allauth.socialaccount.adapter import get_adapter

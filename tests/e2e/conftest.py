@@ -200,7 +200,7 @@ def shell(stack, code: str) -> str:
     import subprocess
 
     try:
-        return stack.manage("shell", "-c", code)
+        return stack.manage("shell", "--no-imports", "-c", code)
     except subprocess.CalledProcessError as error:
         raise AssertionError(f"manage.py shell failed:\n{error.stderr}") from error
 

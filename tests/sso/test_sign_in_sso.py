@@ -316,6 +316,46 @@ def test_the_sign_in_page_offers_the_schools_provider(client, entra):
     assert "Sign in with Oakfield Microsoft 365" in client.get(reverse("login")).content.decode()
 
 
+def _form_action(response) -> list[str]:
+    policy = response["Content-Security-Policy"]
+    directive = next(d.strip() for d in policy.split(";") if d.strip().startswith("form-action"))
+    return directive.split()[1:]
+
+
+def test_r_sec_4_the_sign_in_page_lets_its_buttons_go_on_to_the_providers_and_nowhere_else(
+    client, entra, google, oidc_server
+):
+    """Browsers hold the redirect after a form's POST to the page's CSP form-action: without
+    the provider's origin there, the button stops at Homeward (tests/e2e/test_sso_journey.py)."""
+    assert _form_action(client.get(reverse("login"))) == ["'self'", oidc_server.issuer]
+    entra.enabled = google.enabled = False
+    entra.save()
+    google.save()
+    assert _form_action(client.get(reverse("login"))) == ["'self'"]
+
+
+def test_r_sec_4_an_invitation_lets_its_button_go_on_to_its_provider(
+    client, entra, oidc_server, sam, admin_user
+):
+    _, token = invitation_create(actor=admin_user, user=sam, provider=entra)
+    response = client.get(reverse("sso:invitation", kwargs={"token": token}))
+    assert _form_action(response) == ["'self'", oidc_server.issuer]
+    # Elsewhere the policy is as strict as ever.
+    assert _form_action(client.get(reverse("password_reset"))) == ["'self'"]
+
+
+def test_a_provider_is_reached_at_the_origin_of_its_issuer(entra):
+    from sso.models import SignInProvider
+
+    assert entra.origin() == entra.server_url
+    microsoft = SignInProvider(kind="entra", tenant_id="8f9c1c52-6c3e-4d7b-9a43-0a1b2c3d4e5f")
+    assert microsoft.origin() == "https://login.microsoftonline.com"
+    assert SignInProvider(kind="google", hosted_domain="x.sch.uk").origin() == (
+        "https://accounts.google.com"
+    )
+    assert SignInProvider(kind="oidc").origin() == ""
+
+
 def test_client_secrets_are_not_in_the_database(entra):
     # R-SEC-4: the secret comes from the environment
     field_names = {f.name for f in type(entra)._meta.get_fields()}
