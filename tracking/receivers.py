@@ -3,7 +3,7 @@ TrackingConfig.ready()."""
 
 from visits import signals as visit_signals
 
-from . import ladder
+from . import ladder, visit_timeline
 
 
 def visit_cancelled(sender, *, visit, actor, **kwargs) -> None:
@@ -12,5 +12,13 @@ def visit_cancelled(sender, *, visit, actor, **kwargs) -> None:
         ladder.signout_close_for_cancelled_visit(actor=actor, visit=visit)
 
 
+def timeline_entries(sender, *, visit, **kwargs) -> list:
+    """The sign-out and the escalation ladder on the visit's timeline (issue 14)."""
+    return visit_timeline.timeline_entries(visit=visit)
+
+
 def connect() -> None:
+    visit_signals.timeline_entries.connect(
+        timeline_entries, dispatch_uid="tracking.timeline_entries"
+    )
     visit_signals.visit_cancelled.connect(visit_cancelled, dispatch_uid="tracking.visit_cancelled")
