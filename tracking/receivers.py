@@ -1,7 +1,9 @@
 """Tracking's answers to what a visit announces (visits.signals). Connected in
 TrackingConfig.ready()."""
 
+from audit import signals as audit_signals
 from visits import signals as visit_signals
+from visits.describe import describe_by_visit
 
 from . import ladder, visit_timeline
 
@@ -17,7 +19,17 @@ def timeline_entries(sender, *, visit, **kwargs) -> list:
     return visit_timeline.timeline_entries(visit=visit)
 
 
+def objects_described(sender, *, wanted, **kwargs) -> dict:
+    """Sign-outs named in plain words on the audit trail."""
+    from .models import SignOut
+
+    return describe_by_visit(SignOut, wanted, "Sign-out for {visit}")
+
+
 def connect() -> None:
+    audit_signals.objects_described.connect(
+        objects_described, dispatch_uid="tracking.objects_described"
+    )
     visit_signals.timeline_entries.connect(
         timeline_entries, dispatch_uid="tracking.timeline_entries"
     )
