@@ -127,11 +127,18 @@ def change_lines(changes) -> list[str]:
         return [_value(changes)]
     lines = []
     for name, value in changes.items():
+        if _is_bare_reference(name, value):
+            continue  # "User: 12" says nothing; the "About" column names the object
         if isinstance(value, list) and len(value) == 2:
             lines.append(f"{field_words(name)}: {_value(value[0])} → {_value(value[1])}")
         else:
             lines.append(f"{field_words(name)}: {_value(value)}")
     return lines
+
+
+def _is_bare_reference(name: str, value) -> bool:
+    reference = name.endswith("_id") or name in ("user", "pupil", "visit", "household", "school")
+    return reference and isinstance(value, int) and not isinstance(value, bool)
 
 
 def _value(value) -> str:
