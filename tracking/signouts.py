@@ -89,6 +89,7 @@ def signout_create(
     vehicle: str,
     mobiles: dict[int, str],
     reconfirm_assessment: bool = False,
+    wearing: dict[int, str] | None = None,
 ) -> SignOut:
     """Sign the visitors out (R-TRK-1): the time, the expected return, each visitor's mobile and
     the vehicle. A stale assessment is re-confirmed first (R-RA-8). The ladder starts."""
@@ -158,7 +159,13 @@ def signout_create(
     signout.reminder_due_at = reminder_due_for(expected_return_at, now=now)  # R-TRK-6
     signout.save(update_fields=["next_escalation_at", "reminder_due_at"])
     SignOutVisitor.objects.bulk_create(
-        SignOutVisitor(signout=signout, user=v.user, mobile=numbers[v.user_id]) for v in visitors
+        SignOutVisitor(
+            signout=signout,
+            user=v.user,
+            mobile=numbers[v.user_id],
+            wearing=(wearing or {}).get(v.user_id, "")[:200],
+        )
+        for v in visitors
     )
     TrackingEvent.objects.create(
         signout=signout,
