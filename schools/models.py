@@ -113,14 +113,14 @@ class School(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The named manager alerted when a visitor cannot be reached (R-ESC-3).",
+        help_text="The named manager alerted when a visitor cannot be reached.",  # R-ESC-3
     )
     office_email = models.EmailField(blank=True)
     monitor_phone = models.CharField(
         max_length=16,
         blank=True,
         validators=[validate_uk_phone],
-        help_text="The designated monitor's phone for overdue alerts (R-ESC-1).",
+        help_text="The designated monitor's phone for overdue alerts.",  # R-ESC-1
     )
     require_two_factor_for_all = models.BooleanField(default=False)
     # R-REC-8: what the sending school keeps once a pupil's file has reached their new school.
