@@ -166,7 +166,12 @@ PAGES: dict[str, Page] = {
     # the emergency page's copy are tested in tests/tracking/test_staff_description.py.
     "my_photo": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
     "my_photo_image": Page(allowed=(), forbidden=()),
-    "tracking:visitor_photo": Page(allowed=(), forbidden=()),
+    "tracking:visitor_photo": Page(
+        allowed=(),
+        forbidden=("sam", "tess"),
+        kwargs=lambda world: {"pk": world["signout"].pk, "user_pk": world["sam"].pk},
+        scoped=True,
+    ),
     # The QR code exists only while a set-up is in progress: tests/test_security_two_factor.py.
     "two_factor:qr": Page(allowed=(), forbidden=()),
     # The audit search (R-SEC-2): DSLs, Heads and trust leads, never staff, office or managers.
