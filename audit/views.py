@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import describe, selectors
 from .forms import AuditSearchForm
 
 PER_PAGE = 50
@@ -44,23 +44,24 @@ def search(request):
         {
             "form": form,
             "page": page,
-            "rows": [(event, _changes(event.changes)) for event in page] if page else [],
+            "rows": _rows(page) if page else [],
             "query": query.urlencode(),
         },
     )
 
 
-def _changes(changes) -> list[tuple[str, str]]:
-    """An event's changes as (field, "old → new") for people to read."""
-    if not isinstance(changes, dict):
-        return [("", str(changes))]
-    shown = []
-    for field, value in changes.items():
-        if isinstance(value, list) and len(value) == 2:
-            value = f"{_blank(value[0])} → {_blank(value[1])}"
-        shown.append((field, _blank(value)))
-    return shown
-
-
-def _blank(value) -> str:
-    return "(empty)" if value in (None, "") else str(value)
+def _rows(page) -> list[dict]:
+    """Each event in plain words: what happened, what about (linked where it has a page) and
+    what changed. A fixed number of queries per kind of object on the page."""
+    events = list(page)
+    about = describe.describe_events(events)
+    return [
+        {
+            "event": event,
+            "what": describe.event_words(event.event_type),
+            "about": about.get((event.object_type, event.object_id))
+            or describe.Described(describe.fallback(event.object_type)),
+            "changes": describe.change_lines(event.changes),
+        }
+        for event in events
+    ]

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from schools.views import home
+from schools.views import home, my_photo, my_photo_image
 
 from . import health, monitoring, signin
 
@@ -42,6 +42,9 @@ auth_patterns = [
         name="password_change_done",
     ),
     path("two-factor/", signin.urls),
+    # Issue 14: a member of staff's own photo, for the emergency page and the Police briefing.
+    path("photo/", my_photo, name="my_photo"),
+    path("photo/image.jpg", my_photo_image, name="my_photo_image"),
     # Single sign-on (sso/): the provider's redirect URI and Homeward's own SSO pages.
     path("sso/", include("sso.oidc_urls")),
     path("sso/", include("sso.urls")),

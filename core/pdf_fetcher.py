@@ -49,19 +49,24 @@ def static_file_for(url: str) -> Path | None:
 
 
 class StaticOnlyURLFetcher(URLFetcher):
-    def __init__(self):
+    def __init__(self, pictures: dict[str, bytes] | None = None):
         super().__init__(allowed_protocols=("file",), allow_redirects=False, fail_on_errors=False)
+        self.pictures = dict(pictures or {})
 
     def fetch(self, url, headers=None):
+        if url in self.pictures:
+            # A picture the view read itself and named (a staff photo on the Police briefing).
+            return URLFetcherResponse(url, self.pictures[url])
         path = static_file_for(url)
         if path is None:
             raise RefusedURL(f"PDFs may use Homeward's own static files only, not {url[:80]!r}.")
         return URLFetcherResponse(path.as_uri(), path.read_bytes())
 
 
-def static_only_url_fetcher() -> StaticOnlyURLFetcher:
-    """Give this to every weasyprint.HTML(...) and CSS(...) as `url_fetcher`."""
-    return StaticOnlyURLFetcher()
+def static_only_url_fetcher(pictures: dict[str, bytes] | None = None) -> StaticOnlyURLFetcher:
+    """Give this to every weasyprint.HTML(...) and CSS(...) as `url_fetcher`. `pictures`: exact
+    URLs (file:///private/…) the view has read itself, and their bytes; nothing else is added."""
+    return StaticOnlyURLFetcher(pictures)
 
 
 _fonts = threading.local()

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from django import forms
 from django.forms import formset_factory
 from django.forms.models import fields_for_model
+from django.utils import timezone
 
 from contacts.models import ContactLog
+from core.error_summary import SummaryError, field_anchor
 from core.limits import NOTE_TEXT, NamedLengthLimits
 from schools.models import Household, Professional
 from visits.models import Visit
@@ -50,7 +52,7 @@ class AssessmentAnswersForm(NamedLengthLimits, forms.Form):
             field = model_fields[name]
             field.required = name != "child_seen_notes"
             if isinstance(field.widget, forms.Textarea):
-                field.widget = TEXTAREA
+                field.widget = forms.Textarea(attrs={"rows": 2})  # grows as typed; page stays short
             if name in ("complete_by", "last_contact_on"):
                 field.widget = DATE
                 field.input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -72,6 +74,16 @@ class AssessmentAnswersForm(NamedLengthLimits, forms.Form):
     @property
     def doorstep_fields(self):
         return [self[name] for name in self.doorstep_names]
+
+    def clean(self):
+        data = super().clean()
+        last = data.get("last_contact_on")
+        # R-RA-5, checked here too so it comes with the other errors rather than after them.
+        if last is not None and last > timezone.localdate() and "last_contact_on" in self.fields:
+            self.add_error(
+                "last_contact_on", "The last contact with the family cannot be in the future."
+            )
+        return data
 
     def answers(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in self.fields if name != "version"}
@@ -100,15 +112,22 @@ class HazardRowForm(NamedLengthLimits, forms.Form):
         required=False,
     )
     harm = forms.CharField(label="Harm that could occur", max_length=200, required=False)
+    # Required only on a row that is there to be rated: hazard_rows_formset marks them on the
+    # page's own rows, and clean() asks for them on an added row (the optional blank row shows
+    # no "required" mark).
     severity = forms.TypedChoiceField(
         label="Severity",
         coerce=int,
+        empty_value=None,
+        required=False,
         choices=[("", "Choose…"), *((s.value, f"{s.value} — {s.label}") for s in Severity)],
         error_messages={"required": SEVERITY_ERROR, "invalid_choice": SEVERITY_ERROR},
     )
     likelihood = forms.TypedChoiceField(
         label="Likelihood",
         coerce=int,
+        empty_value=None,
+        required=False,
         choices=[("", "Choose…"), *((lk.value, f"{lk.value} — {lk.label}") for lk in Likelihood)],
         error_messages={"required": LIKELIHOOD_ERROR, "invalid_choice": LIKELIHOOD_ERROR},
     )
@@ -130,12 +149,48 @@ class HazardRowForm(NamedLengthLimits, forms.Form):
     # Set by the page from the server's own rows, never from the POST.
     row: "RowFacts | None" = None
 
+    @property
+    def is_added(self) -> bool:
+        return self.row is None or self.row.removable
+
+    @property
+    def hazard_name(self) -> str:
+        if self.row is not None and not self.row.removable:
+            return self.row.hazard
+        return (self["hazard"].value() or "").strip() or "the hazard you are adding"
+
+    def clean(self):
+        """Every problem of the row at once (issue 14): the same checks as
+        riskassess.services._check_row, so nothing waits for a second attempt (R-RA-2)."""
+        data = super().clean()
+        if data.get("remove"):
+            for name in ("severity", "likelihood", "controls", "hazard", "category"):
+                self.errors.pop(name, None)
+            return data
+        if self.is_added:
+            if not (data.get("hazard") or "").strip() and "hazard" not in self.errors:
+                self.add_error("hazard", "Name the hazard you are adding.")
+            if not data.get("category") and "category" not in self.errors:
+                self.add_error("category", f"Choose what kind of hazard “{self.hazard_name}” is.")
+        # R-RA-2: every hazard is rated on the 3×3 matrix and has at least one control.
+        if data.get("severity") is None and "severity" not in self.errors:
+            self.add_error("severity", SEVERITY_ERROR)
+        if data.get("likelihood") is None and "likelihood" not in self.errors:
+            self.add_error("likelihood", LIKELIHOOD_ERROR)
+        no_controls = not data.get("controls") and not (data.get("other_controls") or "").strip()
+        if no_controls and "controls" not in self.errors:
+            self.add_error(
+                "controls",
+                f"Choose or write at least one control measure for “{self.hazard_name}”.",
+            )
+        return data
+
     def as_input(self) -> HazardRowInput:
         data = self.cleaned_data
         return HazardRowInput(
             key=data["key"],
-            severity=data["severity"],
-            likelihood=data["likelihood"],
+            severity=data.get("severity"),
+            likelihood=data.get("likelihood"),
             controls=tuple(data.get("controls") or ()),
             other_controls=data.get("other_controls") or "",
             hazard=data.get("hazard") or "",
@@ -242,7 +297,45 @@ def hazard_rows_formset(*, rows: list, data=None) -> BaseHazardRowFormSet:
     for form in formset.forms:
         key = form["key"].value()
         form.row = facts.get(key)
+        if form.row is not None:
+            # The page's own rows are rated (shown as required); clean() still asks an added
+            # row that is being removed for nothing.
+            form.fields["severity"].required = not form.row.removable
+            form.fields["likelihood"].required = not form.row.removable
     return formset
+
+
+def _field_anchor(bound) -> str:
+    # The controls are drawn by hand (hazard_row.html): the link goes to their fieldset.
+    if bound.name == "controls":
+        return f"{bound.form.prefix}-controls"
+    return field_anchor(bound)
+
+
+def assessment_error_summary(answers, table) -> list[SummaryError]:
+    """Every error of the assessment page in the order of the page (the doorstep questions, the
+    hazards, the preparation), each linked to its field (the GOV.UK error summary)."""
+    summary = [SummaryError(str(e)) for e in answers.non_field_errors()]
+    summary += [SummaryError(str(e)) for e in table.non_form_errors()]
+    if not answers.is_bound:
+        return summary
+
+    def answer_errors(fields):
+        for bound in fields:
+            for error in bound.errors:
+                summary.append(SummaryError(f"{bound.label}: {error}", _field_anchor(bound)))
+
+    answer_errors(answers.doorstep_fields)
+    for form in table.forms:
+        for error in form.non_field_errors():
+            summary.append(SummaryError(f"{form.hazard_name}: {error}", f"{form.prefix}-row"))
+        names = ("hazard", "category", "harm", "severity", "likelihood", "controls")
+        for name in (*names, "other_controls"):
+            for error in form[name].errors:
+                text = error if form.hazard_name in error else f"{form.hazard_name}: {error}"
+                summary.append(SummaryError(text, _field_anchor(form[name])))
+    answer_errors(answers.preparation_fields)
+    return summary
 
 
 # ---------------------------------------------------------------------------------------------

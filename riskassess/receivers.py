@@ -2,7 +2,13 @@
 authorising it, and the assessment shown on the decision page. Connected in
 RiskassessConfig.ready()."""
 
+from django.urls import reverse
+
+from audit import signals as audit_signals
+from audit.describe import Described
+from contacts.models import ContactLog
 from visits import signals as visit_signals
+from visits.describe import describe_by_visit
 
 from . import gates
 
@@ -37,7 +43,29 @@ def visits_page_panels(sender, *, user, visit=None, **kwargs) -> dict:
     return {}
 
 
+def objects_described(sender, *, wanted, **kwargs) -> dict:
+    """Assessments and contact log entries named in plain words on the audit trail."""
+    from .models import RiskAssessment
+
+    found = describe_by_visit(
+        RiskAssessment,
+        wanted,
+        "Risk assessment for {visit}",
+        lambda a: reverse("riskassess:assessment", args=[a.visit_id]),
+    )
+    ids = [int(i) for i in wanted.get(ContactLog._meta.label_lower, ()) if str(i).isdigit()]
+    for entry in ContactLog.objects.filter(pk__in=ids).select_related("household"):
+        found[(ContactLog._meta.label_lower, str(entry.pk))] = Described(
+            f"A contact with the household at {entry.household}",
+            reverse("riskassess:contact_log", args=[entry.household_id]),
+        )
+    return found
+
+
 def connect() -> None:
+    audit_signals.objects_described.connect(
+        objects_described, dispatch_uid="riskassess.objects_described"
+    )
     visit_signals.page_panels.connect(visits_page_panels, dispatch_uid="riskassess.page_panels")
     visit_signals.submission_checks.connect(submission_blockers, dispatch_uid="riskassess.submit")
     visit_signals.authorisation_checks.connect(

@@ -33,7 +33,9 @@ def assessment(request, visit_pk: int):
     data = request.POST if request.method == "POST" else None
     answers = forms.AssessmentAnswersForm(data, visit=visit, assessment=current)
     table = forms.hazard_rows_formset(rows=rows, data=data)
-    if data is not None and answers.is_valid() and table.is_valid():
+    # Both checked, so every error shows in one pass (issue 14).
+    valid = data is not None and all([answers.is_valid(), table.is_valid()])
+    if valid:
         try:
             services.assessment_save(
                 actor=request.user,
@@ -57,6 +59,7 @@ def assessment(request, visit_pk: int):
             "assessment": current,
             "answers": answers,
             "table": table,
+            "error_summary": forms.assessment_error_summary(answers, table) if data else [],
             "editable": visit.status in EDITABLE,
             "matrix": matrix_rows(),
             "gaps": gates.assessment_gaps(visit, current) if current else [],

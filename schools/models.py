@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.limits import NOTE_TEXT
 
+from .photos import private_storage
 from .validators import (
     format_uk_phone,
     validate_not_in_future,
@@ -112,14 +113,14 @@ class School(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The named manager alerted when a visitor cannot be reached (R-ESC-3).",
+        help_text="The named manager alerted when a visitor cannot be reached.",  # R-ESC-3
     )
     office_email = models.EmailField(blank=True)
     monitor_phone = models.CharField(
         max_length=16,
         blank=True,
         validators=[validate_uk_phone],
-        help_text="The designated monitor's phone for overdue alerts (R-ESC-1).",
+        help_text="The designated monitor's phone for overdue alerts.",  # R-ESC-1
     )
     require_two_factor_for_all = models.BooleanField(default=False)
     # R-REC-8: what the sending school keeps once a pupil's file has reached their new school.
@@ -236,7 +237,14 @@ class StaffProfile(models.Model):
     next_of_kin_relationship = models.CharField(max_length=60, blank=True)
     next_of_kin_phone = models.CharField(max_length=16, blank=True, validators=[validate_uk_phone])
     clinically_vulnerable = models.BooleanField(
-        default=False, help_text="Cannot be a visitor on a doorstep visit (R-REQ-5)."
+        default=False, help_text="Cannot be a visitor on a doorstep visit."
+    )
+    # Issue 14: optional; shown only on the emergency page and the Police briefing.
+    photo = models.FileField(
+        upload_to="staff-photos/",
+        storage=private_storage,
+        blank=True,
+        help_text="Optional. Shown only on the emergency page and the Police briefing.",
     )
 
     def __str__(self) -> str:

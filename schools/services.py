@@ -75,6 +75,14 @@ def membership_remove(*, actor: User | None, membership: Membership) -> None:
     )
     membership.delete()
     Group.objects.get(name=group_name(school.pk, role)).user_set.remove(user)
+    if not user.memberships.exists():
+        # Issue 14: someone who has left keeps no photo with Homeward.
+        profile = StaffProfile.objects.filter(user=user).exclude(photo="").first()
+        if profile is not None:
+            old = profile.photo.name
+            profile.photo = ""
+            profile.save(update_fields=["photo"])
+            _delete_on_commit(profile.photo.storage, old)
 
 
 @transaction.atomic
@@ -115,6 +123,46 @@ def staff_profile_save(*, actor: User | None, user: User, **fields) -> StaffProf
     profile.full_clean()
     profile.save()
     return profile
+
+
+@transaction.atomic
+def staff_photo_set(*, actor: User, user: User, upload) -> StaffProfile:
+    """Keep `upload` as the user's photo (issue 14): checked and re-encoded by
+    schools.photos.photo_prepare (ValidationError in plain words); the old photo is deleted."""
+    from .photos import photo_prepare
+
+    prepared = photo_prepare(upload)
+    profile, _ = StaffProfile.objects.select_for_update().get_or_create(user=user)
+    old = profile.photo.name if profile.photo else ""
+    profile.photo.save(prepared.name, prepared, save=True)
+    if old:
+        _delete_on_commit(profile.photo.storage, old)
+    _announce_photo(actor=actor, user=user, event_type="staffprofile.photo_changed")
+    return profile
+
+
+@transaction.atomic
+def staff_photo_remove(*, actor: User | None, user: User) -> None:
+    """Delete the user's photo, file and all (by the user, or when they leave: retention)."""
+    profile = StaffProfile.objects.select_for_update().filter(user=user).first()
+    if profile is None or not profile.photo:
+        return
+    old = profile.photo.name
+    profile.photo = ""
+    profile.save(update_fields=["photo"])
+    _delete_on_commit(profile.photo.storage, old)
+    _announce_photo(actor=actor, user=user, event_type="staffprofile.photo_removed")
+
+
+def _delete_on_commit(storage, name: str) -> None:
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+def _announce_photo(*, actor, user: User, event_type: str) -> None:
+    for membership in user.memberships.select_related("school"):
+        directory_change_announce(
+            actor=actor, school=membership.school, obj=user, event_type=event_type
+        )
 
 
 @transaction.atomic

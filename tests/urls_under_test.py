@@ -162,6 +162,16 @@ PAGES: dict[str, Page] = {
     "two_factor:setup": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
     "two_factor:setup_complete": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
     "two_factor:backup_tokens": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
+    # Issue 14: each member of staff's own photo; the image exists only once uploaded, and it and
+    # the emergency page's copy are tested in tests/tracking/test_staff_description.py.
+    "my_photo": Page(allowed=("sam", "dana", "olive", "max"), forbidden=()),
+    "my_photo_image": Page(allowed=(), forbidden=()),
+    "tracking:visitor_photo": Page(
+        allowed=(),
+        forbidden=("sam", "tess"),
+        kwargs=lambda world: {"pk": world["signout"].pk, "user_pk": world["sam"].pk},
+        scoped=True,
+    ),
     # The QR code exists only while a set-up is in progress: tests/test_security_two_factor.py.
     "two_factor:qr": Page(allowed=(), forbidden=()),
     # The audit search (R-SEC-2): DSLs, Heads and trust leads, never staff, office or managers.

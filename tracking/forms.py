@@ -122,11 +122,28 @@ class SignOutForm(NamedLengthLimits, forms.Form):
                 initial=profile.work_mobile_display if profile else "",
                 widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
             )
+            self.fields[f"wearing_{visitor.user_id}"] = forms.CharField(
+                label=f"What {visitor.user} is wearing today (optional)",
+                max_length=200,
+                required=False,
+                help_text="e.g. navy coat, red scarf: for the Police if they are not back.",
+                widget=forms.TextInput(attrs={"autocomplete": "off"}),
+            )
+        self.name_length_limits()
         if not stale_reasons:
             del self.fields["reconfirm_assessment"]
 
     def mobile_fields(self):
         return [self[f"mobile_{v.user_id}"] for v in self.visitors]
+
+    def visitor_fields(self):
+        return [(self[f"mobile_{v.user_id}"], self[f"wearing_{v.user_id}"]) for v in self.visitors]
+
+    def wearing(self) -> dict[int, str]:
+        return {
+            v.user_id: (self.cleaned_data.get(f"wearing_{v.user_id}") or "").strip()
+            for v in self.visitors
+        }
 
     def mobiles(self) -> dict[int, str]:
         return {v.user_id: self.cleaned_data.get(f"mobile_{v.user_id}", "") for v in self.visitors}

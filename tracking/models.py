@@ -204,6 +204,12 @@ class SignOutVisitor(models.Model):
     signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="visitors")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     mobile = models.CharField(max_length=16, help_text="E.164, confirmed at sign-out.")
+    # Issue 14: optional, for the Police briefing; deleted with the sign-out at retention.
+    wearing = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What they are wearing today, for the emergency page and the Police briefing.",
+    )
 
     class Meta:
         ordering = ["id"]

@@ -68,8 +68,7 @@ def signout_problems(*, visit: Visit) -> list[str]:
     if visit.status == VisitStatus.CANCELLED:
         return [
             f"This visit was cancelled by {visit.cancelled_by} on "
-            f"{ladder_messages.local_datetime(visit.cancelled_at)}: it cannot be signed out "
-            "(R-TRK-1)."
+            f"{ladder_messages.local_datetime(visit.cancelled_at)}: it cannot be signed out."
         ]
     if visit.status == VisitStatus.OUT:
         return ["The visitors are already signed out on this visit."]
@@ -77,7 +76,7 @@ def signout_problems(*, visit: Visit) -> list[str]:
         return ["The visitors have already been out and back on this visit."]
     return [
         "Visitors cannot be signed out of a visit that has not been authorised "
-        f"(it is {visit.get_status_display().lower()}) (R-TRK-1)."
+        f"(it is {visit.get_status_display().lower()})."  # R-TRK-1
     ]
 
 
@@ -90,6 +89,7 @@ def signout_create(
     vehicle: str,
     mobiles: dict[int, str],
     reconfirm_assessment: bool = False,
+    wearing: dict[int, str] | None = None,
 ) -> SignOut:
     """Sign the visitors out (R-TRK-1): the time, the expected return, each visitor's mobile and
     the vehicle. A stale assessment is re-confirmed first (R-RA-8). The ladder starts."""
@@ -108,12 +108,12 @@ def signout_create(
         except ValidationError:
             errors[f"mobile_{visitor.user_id}"] = [
                 f"Give {visitor.user}'s mobile, like 07700 900123: the office calls it if they "
-                "are late (R-TRK-1)."
+                "are late."  # R-TRK-1
             ]
     vehicle = vehicle.strip()
     if not vehicle:
         errors["vehicle"] = [
-            "Give the vehicle (make, colour, registration), or write “on foot” (R-TRK-1)."
+            "Give the vehicle (make, colour, registration), or write “on foot”."  # R-TRK-1
         ]
     if expected_return_at <= now:
         errors["expected_return_at"] = [
@@ -128,7 +128,7 @@ def signout_create(
     elif stale and not reconfirm_assessment:
         errors["reconfirm_assessment"] = [
             *stale,
-            "Check the assessment still holds and tick to re-confirm it (R-RA-8).",
+            "Check the assessment still holds and tick to re-confirm it.",  # R-RA-8
         ]
     if errors:
         raise TrackingBlocked(errors)
@@ -160,7 +160,13 @@ def signout_create(
     signout.reminder_due_at = reminder_due_for(expected_return_at, now=now)  # R-TRK-6
     signout.save(update_fields=["next_escalation_at", "reminder_due_at"])
     SignOutVisitor.objects.bulk_create(
-        SignOutVisitor(signout=signout, user=v.user, mobile=numbers[v.user_id]) for v in visitors
+        SignOutVisitor(
+            signout=signout,
+            user=v.user,
+            mobile=numbers[v.user_id],
+            wearing=(wearing or {}).get(v.user_id, "")[:200],
+        )
+        for v in visitors
     )
     TrackingEvent.objects.create(
         signout=signout,
@@ -279,7 +285,7 @@ def signout_extend(
     reason = reason.strip()
     errors = {}
     if not reason:
-        errors["reason"] = ["Say why more time is needed (R-TRK-2)."]
+        errors["reason"] = ["Say why more time is needed."]  # R-TRK-2
     if new_expected_return_at <= now:
         errors["new_expected_return_at"] = [
             f"That time has already passed: give a time after {ladder_messages.local_time(now)}."
@@ -486,7 +492,7 @@ def call_attempt_record(
         number = normalise_uk_phone(number_called)
     except ValidationError:
         number = ""
-        errors["number_called"] = ["Give the number you called, like 07700 900123 (R-ESC-2)."]
+        errors["number_called"] = ["Give the number you called, like 07700 900123."]  # R-ESC-2
     if called_at > now + datetime.timedelta(minutes=1):
         errors["called_at"] = ["That time is in the future: give the time you made the call."]
     elif called_at < signout.signed_out_at:
@@ -555,7 +561,7 @@ def escalation_decision_record(
     now = timezone.now()
     errors = {}
     if action not in EscalationDecision.Action.values:
-        errors["action"] = ["Choose what you did (R-ESC-4)."]
+        errors["action"] = ["Choose what you did."]  # R-ESC-4
     if outcome and outcome not in EscalationDecision.Outcome.values:
         errors["outcome"] = ["Choose an outcome from the list."]
     if (action == EscalationDecision.Action.OTHER or outcome == "other") and not notes.strip():

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/actions/", views.row_actions, name="row_actions"),
     path("<int:pk>/emergency/", views.emergency, name="emergency"),
     path("<int:pk>/emergency/briefing.pdf", views.briefing_pdf, name="briefing_pdf"),
+    path("<int:pk>/emergency/photo/<int:user_pk>.jpg", views.visitor_photo, name="visitor_photo"),
     path("<int:pk>/decision/", views.decision, name="decision"),
     path("<int:pk>/acknowledge/", views.acknowledge_case, name="acknowledge_case"),
     path("messages/<int:pk>/resend/", views.notification_resend, name="resend"),

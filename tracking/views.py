@@ -7,7 +7,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -138,6 +138,7 @@ def signout_create(request, visit_pk: int):
                 vehicle=form.cleaned_data["vehicle"],
                 mobiles=form.mobiles(),
                 reconfirm_assessment=form.cleaned_data.get("reconfirm_assessment", False),
+                wearing=form.wearing(),
             )
         except common.TrackingBlocked as error:
             add_service_errors(form, error)
@@ -357,6 +358,32 @@ def emergency(request, pk: int):
 
 @login_required
 @require_GET
+def visitor_photo(request, pk: int, user_pk: int):
+    """Issue 14: a visitor's photo, only to those who may open the sign-out's emergency page
+    (another school's sign-out is a 404, a role without it a 403), never as public media."""
+    from schools.views import photo_response
+
+    signout = selectors.signout_emergency_get(user=request.user, pk=pk)
+    visitor = signout.visitors.filter(user_id=user_pk).select_related("user__profile").first()
+    profile = getattr(visitor.user, "profile", None) if visitor else None
+    if profile is None or not profile.photo:
+        raise Http404("No photo.")
+    return photo_response(profile)
+
+
+def _briefing_photos(signout) -> dict[str, bytes]:
+    """Each visitor's photo for the PDF, read here and named by a URL only this PDF knows."""
+    pictures = {}
+    for visitor in signout.visitors.select_related("user__profile"):
+        profile = getattr(visitor.user, "profile", None)
+        if profile is not None and profile.photo:
+            with profile.photo.open("rb") as photo:
+                pictures[f"file:///private/staff-photo-{visitor.user_id}.jpg"] = photo.read()
+    return pictures
+
+
+@login_required
+@require_GET
 @same_site_download("police-briefing")  # issue 19: another site cannot start it
 def briefing_pdf(request, pk: int):
     """The printable Police briefing; printing it is audited (R-SEC-3)."""
@@ -365,10 +392,14 @@ def briefing_pdf(request, pk: int):
     from core.pdf_fetcher import shared_font_config, static_only_url_fetcher
 
     signout = selectors.signout_emergency_get(user=request.user, pk=pk)
+    pictures = _briefing_photos(signout)
     html = render_to_string(
-        "tracking/pdf/briefing.html", _emergency_context(request, signout), request=request
+        "tracking/pdf/briefing.html",
+        {**_emergency_context(request, signout), "pdf": True},
+        request=request,
     )
-    fetcher = static_only_url_fetcher()  # issue 19: Homeward's own static files, nothing else
+    # issue 19: Homeward's own static files and the visitors' photos read above, nothing else
+    fetcher = static_only_url_fetcher(pictures)
     stylesheet = CSS(
         filename=str(settings.BASE_DIR / "static" / "css" / "briefing.css"),
         url_fetcher=fetcher,

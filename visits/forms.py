@@ -149,7 +149,13 @@ class VisitRequestForm(NamedLengthLimits, forms.Form):
         self.fields["out_of_hours_manager"].queryset = managers
         # htmx: choosing the pupil offers their siblings (works without JavaScript on save).
         self.fields["pupil"].widget.attrs.update(
-            {"hx-get": reverse("visits:siblings"), "hx-target": "#siblings", "hx-trigger": "change"}
+            {
+                "hx-get": reverse("visits:siblings"),
+                "hx-target": "#siblings",
+                "hx-trigger": "change",
+                # static/js/combobox.js makes it searchable; without JavaScript it stays a list.
+                "data-combobox": "",
+            }
         )
         for slot in range(1, VISITOR_SLOTS + 1):
             self.fields[f"visitor_{slot}"] = StaffChoiceField(

@@ -90,22 +90,6 @@ def _involving(user: User) -> QuerySet[Visit]:
     )
 
 
-def visit_timeline(*, visit: Visit) -> QuerySet:
-    """What happened to the visit and its risk assessment, in time order, from the audit trail."""
-    from django.core.exceptions import ObjectDoesNotExist
-
-    from audit.models import AuditEvent
-
-    objects = Q(object_type=Visit._meta.label_lower, object_id=str(visit.pk))
-    try:
-        assessment = visit.risk_assessment
-    except ObjectDoesNotExist:
-        assessment = None
-    if assessment is not None:
-        objects |= Q(object_type=assessment._meta.label_lower, object_id=str(assessment.pk))
-    return AuditEvent.objects.filter(objects).select_related("actor")
-
-
 def decision_facts(*, visit: Visit) -> dict:
     """What an authoriser reads before deciding besides the assessment (R-AUTH-6): the
     household's risk flags and each warning the requester confirmed when submitting (R-REQ-4,

@@ -18,6 +18,9 @@ visit_cancelled = Signal()
 # kwargs: user, and visit on "decide"): records adds the actions, concerns and overdue records
 # panels; risk assessment adds the assessment an authoriser reads before deciding (R-AUTH-6).
 page_panels = Signal()
+# Receivers return a list of visits.timeline.TimelineEntry for `visit` (kwargs: visit), in a
+# fixed number of queries: tracking adds the sign-out, the escalation ladder and its outcome.
+timeline_entries = Signal()
 
 
 def messages_from(signal: Signal, *, visit) -> list[str]:

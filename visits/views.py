@@ -22,6 +22,7 @@ from . import (
     requests,
     selectors,
     signals,
+    timeline,
 )
 from .forms import CancelForm, DecisionForm, VisitFilterForm, VisitRequestForm
 from .models import CANCELLABLE, EDITABLE, CalendarFeed, Status
@@ -100,7 +101,7 @@ def detail(request, pk: int):
         check = requests.visit_submission_check(visit=visit)
     context = {
         "visit": visit,
-        "timeline": selectors.visit_timeline(visit=visit),
+        "timeline": timeline.visit_timeline(visit=visit),
         "decisions": visit.authorisations.select_related("decided_by"),
         "check": check,
         "can_edit": can_manage and visit.status in EDITABLE,
@@ -205,8 +206,8 @@ def _submit(request, visit, *, confirmed: bool):
         # The visit page lists what stops it ("Before this can be submitted"): said once there.
         messages.warning(
             request,
-            "Not submitted yet: your request is saved as a draft. Put right what is listed "
-            "below, then submit it.",
+            "Saved as a draft — not sent for authorisation because of what is listed under "
+            "“Before this can be submitted”. Put it right, then submit the request.",
         )
     except common.VisitConflict as conflict:
         messages.error(request, str(conflict))

@@ -23,7 +23,7 @@ def search(client, **filters):
 
 
 def shown_ids(response) -> set[int]:
-    return {event.pk for event, _ in response.context["rows"]}
+    return {row["event"].pk for row in response.context["rows"]}
 
 
 def test_opening_a_visit_is_an_audited_read(signed_in, dana, sam, tess, pupil):

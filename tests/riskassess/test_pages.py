@@ -154,7 +154,8 @@ def test_an_empty_doorstep_answer_gives_the_form_back_and_saves_nothing(
     response = client.post(_url("assessment", doorstep_visit), data)
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count("Every question of the doorstep assessment must be answered.") == 2
+    # Under each question and again in the summary at the top.
+    assert page.count("Every question of the doorstep assessment must be answered.") == 4
     assert not RiskAssessment.objects.exists()
 
 

@@ -49,7 +49,8 @@ def test_save_and_submit_that_is_blocked_says_it_is_a_draft_and_shows_the_reason
     )
     page = response.content.decode()
     assert page.count("Visits are made in pairs: add a second visitor.") == 1
-    assert "Not submitted yet: your request is saved as a draft." in page
+    assert "Saved as a draft — not sent for authorisation because of what is listed" in page
+    assert "Before this can be submitted" in page
     assert Visit.objects.get().status == Status.DRAFT
 
 

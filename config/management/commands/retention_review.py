@@ -70,7 +70,8 @@ def child_protection_due(*, schools, as_of: datetime.date):
 
 def staff_tracking_due(*, schools, as_of: datetime.date, days: int):
     """Visits whose tracking data about staff is older than `days` (counted from the return,
-    else the sign-out, else the planned end)."""
+    else the sign-out, else the planned end). That data includes each visitor's description
+    ("what they are wearing today", SignOutVisitor.wearing), deleted with the sign-out."""
     cutoff = timezone.make_aware(
         datetime.datetime.combine(as_of - datetime.timedelta(days=days), datetime.time.min)
     )
