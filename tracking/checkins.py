@@ -23,7 +23,7 @@ from . import messages as ladder_messages
 from .common import _event
 from .ladder import _ladder_advance, _load_for_messages, ladder_minute
 from .models import CheckInLink, EscalationStep, SignOut, TrackingEvent
-from .signouts import _contact, signout_extend
+from .signouts import _contact, signout_check_in, signout_extend
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,14 @@ def _checkin_apply(*, link: CheckInLink, answer: str, client_ip: str, now) -> No
     if not signout.is_open:
         # Closed between the check above and the claim: say so rather than thank them.
         raise CheckInRefused(closed_words(signout) + " Nothing was recorded.")
-    if answer == CheckInLink.Answer.SAFE:
+    if (
+        answer == CheckInLink.Answer.SAFE
+        and signout.ladder_from_at is not None
+        and signout.state == SignOut.State.OUT
+    ):
+        # R-TRK-6: the link of a missed check-in: "I'm safe" is the check-in they missed.
+        signout_check_in(actor=None, signout=signout, via=TrackingEvent.Via.LINK, visitor=visitor)
+    elif answer == CheckInLink.Answer.SAFE:
         _contact(
             actor=None,
             signout=signout,

@@ -141,6 +141,8 @@ def _context(signout: SignOut) -> dict:
         "emergency_url": settings.SITE_URL + reverse("tracking:emergency", args=[signout.pk]),
         "monitor_phone": _display_phone(signout.school.monitor_phone),
         "reply_words": REPLY_WORDS,
+        # R-TRK-6: a round started by a missed check-in says so instead of "due back".
+        "missed_checkin_at": local_time(signout.ladder_from_at) if signout.ladder_from_at else "",
     }
 
 

@@ -58,6 +58,14 @@ class SignOut(models.Model):
     # R-TRK-6: when each visitor is texted a reminder, ten minutes before the expected return
     # (NULL once sent, or when there is none to send). A new expected time sets it again.
     reminder_due_at = models.DateTimeField(null=True, blank=True)
+    # R-TRK-6: check-ins during long visits. The school's interval when the visitors signed out
+    # (0: none asked), and when the next check-in is due (NULL when none is due: off, not out,
+    # or the next would fall after the expected return, which the ladder watches anyway).
+    checkin_interval_seconds = models.PositiveIntegerField(default=0)
+    checkin_due_at = models.DateTimeField(null=True, blank=True)
+    # R-TRK-6: a missed check-in starts a round of the ladder from the time it was missed
+    # instead of from the expected return (NULL: the round counts from the expected return).
+    ladder_from_at = models.DateTimeField(null=True, blank=True)
 
     last_contact_at = models.DateTimeField(null=True, blank=True)
     manager_alerted_at = models.DateTimeField(null=True, blank=True)
@@ -94,6 +102,12 @@ class SignOut(models.Model):
                 fields=["reminder_due_at"],
                 condition=Q(reminder_due_at__isnull=False),
                 name="signout_reminder_due",
+            ),
+            # Used by the escalation scan: the check-ins due (R-TRK-6). Partial, like signout_due.
+            models.Index(
+                fields=["checkin_due_at"],
+                condition=Q(checkin_due_at__isnull=False),
+                name="signout_checkin_due",
             ),
             # Used by the board: a school's visitors out now.
             models.Index(fields=["school", "state"], name="signout_school_state"),
@@ -157,9 +171,9 @@ class SignOut(models.Model):
         Europe/London never move them."""
         grace = datetime.timedelta(seconds=self.grace_seconds)
         interval = datetime.timedelta(seconds=self.retry_interval_seconds)
-        return [
-            self.expected_return_at + grace + step * interval for step in range(self.manager_step)
-        ]
+        # R-TRK-6: a round started by a missed check-in counts from when it was missed.
+        first = self.ladder_from_at or self.expected_return_at + grace
+        return [first + step * interval for step in range(self.manager_step)]
 
     def step_due_at(self, number: int) -> datetime.datetime:
         """When step `number` of the current round falls due, from the stored values alone. Up
@@ -236,6 +250,8 @@ class TrackingEvent(models.Model):
         CHECKED_IN_SAFE = "checked_in_safe", "Checked in: safe"
         CANCELLED = "cancelled", "Visit cancelled while out"
         STILL_OUT = "still_out", "Still out: the return recorded was a mistake"
+        CHECKED_IN = "checked_in", "Checked in: still on the visit, all well"  # R-TRK-6
+        MISSED_CHECKIN = "missed_checkin", "Missed a check-in"  # R-TRK-6
 
     class Via(models.TextChoices):
         BOARD = "board", "the office board"
@@ -611,6 +627,7 @@ class SmsReply(models.Model):
         BACK = "back", "BACK: back at school"
         HOME = "home", "HOME: going straight home"
         HELP = "help", "HELP: needs help"
+        FINE = "fine", "FINE: checked in, still on the visit"  # R-TRK-6
         MORE_TIME = "more_time", "Minutes: needs more time"
         NOT_UNDERSTOOD = "not_understood", "Not one of the reply words"
 

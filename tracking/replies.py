@@ -37,7 +37,13 @@ from .common import TrackingBlocked, TrackingConflict
 from .ladder import ladder_minute
 from .models import Notification, SignOut, SignOutVisitor, SmsReply, TrackingEvent
 from .outbox import Enqueue, _after_commit
-from .signouts import signout_extend, signout_help_request, signout_phone_in, signout_return
+from .signouts import (
+    signout_check_in,
+    signout_extend,
+    signout_help_request,
+    signout_phone_in,
+    signout_return,
+)
 
 # The longest text read at all: a provider concatenates long messages; nobody types a reply
 # word in more than a few characters, so anything longer is "not understood" without parsing.
@@ -50,6 +56,7 @@ WORDS = {
     "BACK": SmsReply.Word.BACK,
     "HOME": SmsReply.Word.HOME,
     "HELP": SmsReply.Word.HELP,
+    "FINE": SmsReply.Word.FINE,  # R-TRK-6: a check-in during a long visit
 }
 _MINUTES = re.compile(r"^\+?(\d{1,4})(M|MIN|MINS|MINUTE|MINUTES)?$")
 _WORD_AND_PIN = re.compile(r"^([A-Z]+)(\d{4,6})$")
@@ -183,6 +190,13 @@ def _act(*, signout: SignOut, visitor: SignOutVisitor, read: ReadReply, now, enq
         elif word == SmsReply.Word.HOME:
             signout_return(actor=None, signout=signout, went_home=True, via=via, visitor=user)
             answer = "Thank you: you are going straight home. Tracking has stopped."
+        elif word == SmsReply.Word.FINE:
+            signout = signout_check_in(actor=None, signout=signout, via=via, visitor=user)
+            answer = "Thank you: checked in." + (
+                f" Next check-in by {ladder_messages.local_time(signout.checkin_due_at)}."
+                if signout.checkin_due_at
+                else ""
+            )
         elif word == SmsReply.Word.HELP:
             signout_help_request(
                 actor=None, signout=signout, via=via, visitor=user, enqueue=enqueue

@@ -37,6 +37,7 @@ from .ladder import (
     _load_for_messages,
     _notifications_create,
     _seconds,
+    checkin_due_for,
     reminder_due_for,
 )
 from .models import (
@@ -153,10 +154,15 @@ def signout_create(
         chain_user_ids=_chain_of(visit),
         chain_step_seconds=_seconds(school.chain_step_minutes),
         reminder_seconds=_seconds(school.chain_reminder_minutes),
+        # R-TRK-6: check-ins during long visits, at the school's interval as it is now.
+        checkin_interval_seconds=(
+            _seconds(school.checkin_interval_minutes) if school.checkin_interval_minutes else 0
+        ),
     )
     signout.next_escalation_at = signout.due_times()[0]
     signout.reminder_due_at = reminder_due_for(expected_return_at, now=now)  # R-TRK-6
-    signout.save(update_fields=["next_escalation_at", "reminder_due_at"])
+    signout.checkin_due_at = checkin_due_for(signout, now=now)  # R-TRK-6
+    signout.save(update_fields=["next_escalation_at", "reminder_due_at", "checkin_due_at"])
     SignOutVisitor.objects.bulk_create(
         SignOutVisitor(signout=signout, user=v.user, mobile=numbers[v.user_id]) for v in visitors
     )
@@ -220,7 +226,10 @@ def _not_open(signout: SignOut) -> TrackingConflict:
 def _contact(*, actor, signout: SignOut, kind: str, via: str, visitor=None, now) -> SignOut:
     """R-ESC-6: any contact stops the ladder. The visitors are safe and on their way."""
     moved = SignOut.objects.filter(pk=signout.pk, state__in=SignOut.OPEN_STATES).update(
-        state=SignOut.State.LEFT_SAFELY, next_escalation_at=None, last_contact_at=now
+        state=SignOut.State.LEFT_SAFELY,
+        next_escalation_at=None,
+        last_contact_at=now,
+        checkin_due_at=None,  # R-TRK-6: they have left the visit
     )
     if not moved:
         raise _not_open(signout)
@@ -298,6 +307,9 @@ def signout_extend(
         acknowledged_at=None,
         acknowledged_label="",
         reminder_due_at=reminder_due_for(new_expected_return_at, now=now),  # R-TRK-6
+        # R-TRK-6: the next check-in counts from now; the round counts from the new time.
+        checkin_due_at=checkin_due_for(signout, now=now, expected_return_at=new_expected_return_at),
+        ladder_from_at=None,
     )
     if not moved:
         raise _not_open(signout)
@@ -332,6 +344,65 @@ def signout_extend(
 
 
 @transaction.atomic
+def signout_check_in(*, actor, signout: SignOut, via: str, visitor=None) -> SignOut:
+    """R-TRK-6: "I'm OK, still on the visit" — a check-in during a long visit. The next one is
+    due a check-in interval from now. If a missed check-in had started the ladder, that round
+    stops (everyone alerted is told, R-ESC-10) and a new round counts from the expected return
+    again, as it did before the check-in was missed."""
+    now = timezone.now()
+    fresh = SignOut.objects.select_related("school").get(pk=signout.pk)
+    if fresh.state != SignOut.State.OUT:
+        raise (
+            _not_open(fresh)
+            if not fresh.is_open
+            else TrackingConflict("You have already left the visit safely: no check-in is needed.")
+        )
+    update = {
+        "last_contact_at": now,
+        "checkin_due_at": None if fresh.help_requested_at else checkin_due_for(fresh, now=now),
+    }
+    missed_round = fresh.ladder_from_at is not None
+    if missed_round:
+        # R-ESC-10 first: the stand-down belongs to the round that alerted people.
+        signout_stand_down(
+            signout=fresh, what=TrackingEvent.Kind.CHECKED_IN, recorded_by=_who(actor, visitor, via)
+        )
+        update.update(
+            ladder_round=F("ladder_round") + 1,
+            escalation_stage=0,
+            ladder_from_at=None,
+            next_escalation_at=fresh.expected_return_at
+            + datetime.timedelta(seconds=fresh.grace_seconds),
+            chain_base_at=None,
+            acknowledged_at=None,
+            acknowledged_label="",
+        )
+    moved = SignOut.objects.filter(
+        pk=fresh.pk, state=SignOut.State.OUT, ladder_round=fresh.ladder_round
+    ).update(**update)
+    if not moved:
+        # The round moved meanwhile (a scan, an extension, a return): nothing was changed.
+        transaction.set_rollback(True)
+        raise TrackingConflict("Something changed meanwhile: look again, then check in.")
+    if missed_round:
+        _cancel_prompts(fresh)
+    _event(fresh, TrackingEvent.Kind.CHECKED_IN, via=via, actor=actor, visitor=visitor, now=now)
+    audit_event_create(
+        actor=actor,
+        school=fresh.school,
+        obj=fresh,
+        event_type="signout.checked_in",
+        changes={
+            "via": via,
+            "visitor": visitor.pk if visitor else None,
+            "after_missed": missed_round,
+        },
+    )
+    fresh.refresh_from_db()
+    return fresh
+
+
+@transaction.atomic
 def signout_return(*, actor, signout: SignOut, went_home: bool, via: str, visitor=None) -> SignOut:
     """R-TRK-2: back at school (signed in), or going straight home. Either closes tracking and
     marks the visit returned, in one transaction (R-ESC-6)."""
@@ -343,6 +414,7 @@ def signout_return(*, actor, signout: SignOut, went_home: bool, via: str, visito
         closed_at=now,
         closed_by=actor if actor is not None and actor.is_authenticated else None,
         last_contact_at=now,
+        checkin_due_at=None,  # R-TRK-6
     )
     if not moved:
         raise _not_open(signout)
@@ -387,6 +459,7 @@ def signout_help_request(
         "resolved_by": None,
         "next_escalation_at": None,
         "last_contact_at": now,
+        "checkin_due_at": None,  # R-TRK-6: the manager has it now, not a timer
     }
     if fresh.escalation_stage <= fresh.manager_step and fresh.acknowledged_at is None:
         # R-ESC-9: the manager is alerted now; if nobody acknowledges, the chain follows from

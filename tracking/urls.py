@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/going-home/", views.going_home, name="going_home"),
     path("<int:pk>/back/", views.returned, name="returned"),
     path("<int:pk>/help/", views.help_request, name="help"),
+    path("<int:pk>/check-in/", views.check_in, name="check_in"),
     path("<int:pk>/calls/", views.call_attempt, name="call"),
     path("<int:pk>/emergency/", views.emergency, name="emergency"),
     path("<int:pk>/emergency/briefing.pdf", views.briefing_pdf, name="briefing_pdf"),

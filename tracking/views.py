@@ -163,6 +163,13 @@ ACTIONS = {
         "button": "Back at school",
         "done": "Signed in: back at school.",
     },
+    "check_in": {
+        "title": "Check in",
+        "explain": "You are still on the visit and all is well. The next check-in is due one "
+        "check-in interval from now.",
+        "button": "I'm OK — check in",
+        "done": "Checked in. Thank you.",
+    },
     "help": {
         "title": "I need help",
         "explain": "If anyone is in immediate danger, call 999 first. This alerts the manager "
@@ -178,6 +185,8 @@ def _do(action: str, *, actor, signout, via, visitor):
         return signouts.signout_phone_in(actor=actor, signout=signout, via=via, visitor=visitor)
     if action == "help":
         return signouts.signout_help_request(actor=actor, signout=signout, via=via, visitor=visitor)
+    if action == "check_in":  # R-TRK-6
+        return signouts.signout_check_in(actor=actor, signout=signout, via=via, visitor=visitor)
     return signouts.signout_return(
         actor=actor, signout=signout, went_home=action == "going_home", via=via, visitor=visitor
     )
@@ -228,6 +237,13 @@ def going_home(request, pk: int):
 @GET_POST
 def returned(request, pk: int):
     return _action_view(request, pk, "returned")
+
+
+@login_required
+@GET_POST
+def check_in(request, pk: int):
+    """R-TRK-6: "I'm OK" during a long visit: the next check-in is due an interval from now."""
+    return _action_view(request, pk, "check_in")
 
 
 @login_required
