@@ -286,6 +286,8 @@ PAGES: dict[str, Page] = {
     # Sign-out and escalation (tracking/): the office's board and calls, the visitor's own
     # actions from their phone, the manager's emergency page and decision.
     "tracking:mine": Page(allowed=("sam", "tess", "olive"), forbidden=()),
+    # R-TRK-7: only ever one's own PINs, so anybody signed in may open the page.
+    "tracking:pins": Page(allowed=("sam", "tess", "olive", "dana", "max"), forbidden=()),
     "tracking:signout": Page(
         allowed=("olive", "dana", "max"),
         forbidden=("sam", "tess"),
@@ -305,6 +307,7 @@ PAGES: dict[str, Page] = {
             "tracking:going_home",
             "tracking:returned",
             "tracking:help",
+            "tracking:check_in",
         )
     },
     "tracking:call": Page(

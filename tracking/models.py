@@ -67,6 +67,12 @@ class SignOut(models.Model):
     # instead of from the expected return (NULL: the round counts from the expected return).
     ladder_from_at = models.DateTimeField(null=True, blank=True)
 
+    # R-TRK-7: a duress PIN (or three wrong PINs) raised help silently. Shown to the office and
+    # managers only; `duress_shows` is the state the visitor's own phone shows, as if the
+    # action they were forced to take had been done ("" for a check-in).
+    duress_at = models.DateTimeField(null=True, blank=True)
+    duress_shows = models.CharField(max_length=12, blank=True)
+
     last_contact_at = models.DateTimeField(null=True, blank=True)
     manager_alerted_at = models.DateTimeField(null=True, blank=True)
     help_requested_at = models.DateTimeField(null=True, blank=True)
@@ -690,3 +696,20 @@ class AckLink(models.Model):
 
     def __str__(self) -> str:
         return f"Acknowledgement link for {self.label} (round {self.ladder_round})"
+
+
+class CheckInPin(models.Model):
+    """R-TRK-7: a visitor's check-in PIN and duress PIN, both hashed with Django's password
+    hashers. Never shown, logged or sent; `failed_attempts` counts wrong PINs in a row (three
+    raise help)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkin_pin"
+    )
+    pin_hash = models.CharField(max_length=255)
+    duress_hash = models.CharField(max_length=255)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Check-in PINs of {self.user}"

@@ -21,7 +21,7 @@ from schools.selectors import schools_for_user, schools_requiring
 from visits.models import Status as VisitStatus
 from visits.models import Visit, Visitor
 
-from .ladder import ESCALATION_SCAN
+from .ladder import ESCALATION_SCAN, checkin_due_for
 from .models import (
     CallAttempt,
     EscalationDecision,
@@ -352,6 +352,8 @@ STATE_LABELS = {
     "retrying": ("Overdue: call again", "danger"),
     "manager": ("Manager alerted", "danger"),
     "help": ("Help requested", "danger"),
+    # R-TRK-7: the office and managers only (the visitor's own phone never shows it).
+    "duress": ("DURESS: do not ring their phone; consider 999", "danger"),
     "left_safely": ("Left the visit safely", "info"),
     "closed_case": ("Back — case open for the manager", "secondary"),
 }
@@ -366,6 +368,8 @@ def board_state(signout: SignOut, now: datetime.datetime) -> tuple[str, bool]:
     level = max(signout.escalation_stage, by_clock)
     if not signout.is_open:
         return "closed_case", False
+    if signout.duress_at is not None and signout.case_open:
+        return "duress", False  # R-TRK-7
     if signout.help_requested_at is not None and signout.case_open:
         return "help", False
     if signout.case_open or level >= signout.manager_step:
@@ -530,7 +534,41 @@ def signouts_of_visitor(*, user: User) -> list[BoardRow]:
         )
         .distinct()
     )
-    return [_board_row(signout, now) for signout in signouts]
+    return [_visitor_row(signout, now) for signout in signouts if not _hidden_by_duress(signout)]
+
+
+def _hidden_by_duress(signout: SignOut) -> bool:
+    """R-TRK-7: after the duress PIN, the visitor's phone shows what it would have shown had
+    the action been done: a visit they said they were back from (or going home from) is gone."""
+    return signout.duress_at is not None and signout.duress_shows in (
+        SignOut.State.RETURNED,
+        SignOut.State.WENT_HOME,
+    )
+
+
+def _visitor_row(signout: SignOut, now) -> BoardRow:
+    """My visit's row. R-TRK-7: after the duress PIN (or three wrong PINs) it shows neither
+    help nor DURESS: the case is the office's and the managers', and the phone may not be in
+    the visitor's hands."""
+    if signout.help_requested_at is not None and signout.duress_at is not None:
+        if signout.duress_shows == SignOut.State.LEFT_SAFELY:
+            signout.state = SignOut.State.LEFT_SAFELY
+        elif signout.checkin_interval_seconds:
+            # A check-in under duress: the next one looks due as after a real check-in.
+            signout.checkin_due_at = checkin_due_for(signout, now=signout.duress_at)
+        label, css = STATE_LABELS[
+            "left_safely" if signout.state == SignOut.State.LEFT_SAFELY else "on_time"
+        ]
+        return BoardRow(
+            signout=signout,
+            state="left_safely" if signout.state == SignOut.State.LEFT_SAFELY else "on_time",
+            label=label,
+            css=css,
+            seconds_to_return=int((signout.expected_return_at - now).total_seconds()),
+            behind=False,
+            doubtful=signout.doubtful,
+        )
+    return _board_row(signout, now)
 
 
 def escalation_cases(*, user: User) -> dict:

@@ -445,10 +445,16 @@ def signout_help_request(
     via: str,
     visitor=None,
     enqueue: Enqueue | None = None,
+    duress: str = "",
+    duress_shows: str = "",
     _attempt: int = 0,
 ) -> SignOut:
     """R-ESC-7: "I need help" skips the ladder: the manager and the office are alerted at once.
-    Asking twice alerts once; the case stays open until the manager records an outcome."""
+    Asking twice alerts once; the case stays open until the manager records an outcome.
+
+    R-TRK-7: `duress` is "duress" (the duress PIN: marked DURESS, and `duress_shows` is what the
+    visitor's phone keeps showing) or "wrong_pins" (three wrong PINs in a row); either way the
+    alert says not to ring the visitor's phone and to consider 999."""
     now = timezone.now()
     fresh = SignOut.objects.get(pk=signout.pk)
     stage_read = fresh.escalation_stage
@@ -461,6 +467,8 @@ def signout_help_request(
         "last_contact_at": now,
         "checkin_due_at": None,  # R-TRK-6: the manager has it now, not a timer
     }
+    if duress:  # R-TRK-7: the board marks it; the visitor's phone does not show it
+        update.update(duress_at=now, duress_shows=duress_shows)
     if fresh.escalation_stage <= fresh.manager_step and fresh.acknowledged_at is None:
         # R-ESC-9: the manager is alerted now; if nobody acknowledges, the chain follows from
         # now, as after the manager step of the ladder.
@@ -479,6 +487,16 @@ def signout_help_request(
     if not moved:
         fresh = SignOut.objects.get(pk=signout.pk)
         if fresh.help_requested_at is not None:
+            if duress and fresh.duress_at is None:
+                # R-TRK-7: help was already raised; the board now marks it DURESS too.
+                SignOut.objects.filter(pk=fresh.pk).update(duress_at=now, duress_shows=duress_shows)
+                audit_event_create(
+                    actor=actor,
+                    school=fresh.school,
+                    obj=fresh,
+                    event_type="signout.duress",
+                    changes={"via": via, "visitor": visitor.pk if visitor else None},
+                )
             return fresh  # already asked: the manager and the office were alerted then
         if fresh.is_open and _attempt < 3:
             # A scan moved the ladder between our read and our update: decide again.
@@ -488,6 +506,8 @@ def signout_help_request(
                 via=via,
                 visitor=visitor,
                 enqueue=enqueue,
+                duress=duress,
+                duress_shows=duress_shows,
                 _attempt=_attempt + 1,
             )
         raise _not_open(signout)
@@ -510,18 +530,28 @@ def signout_help_request(
             asked_by=str(asked_by or "A visitor"),
             from_office=visitor is None,
             ack_url=AckUrlMaker(signout, now=now),
+            duress=duress,
         ),
         key=f"signout:{signout.pk}:help",
         supersedable=False,
         now=now,
     )
-    _event(signout, TrackingEvent.Kind.HELP, via=via, actor=actor, visitor=visitor, now=now)
+    reason = {"duress": "DURESS: the duress PIN was used", "wrong_pins": "Three wrong PINs"}
+    _event(
+        signout,
+        TrackingEvent.Kind.HELP,
+        via=via,
+        actor=actor,
+        visitor=visitor,
+        now=now,
+        reason=reason.get(duress, ""),
+    )
     audit_event_create(
         actor=actor,
         school=signout.school,
         obj=signout,
         event_type="signout.help_requested",
-        changes={"via": via, "visitor": visitor.pk if visitor else None},
+        changes={"via": via, "visitor": visitor.pk if visitor else None, "duress": duress},
     )
     _after_commit(created, enqueue)
     signout.refresh_from_db()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("escalations/", views.escalations, name="escalations"),
     path("my-visit/", views.my_visit, name="mine"),
+    path("my-pins/", views.my_pins, name="pins"),
     path("visits/<int:visit_pk>/sign-out/", views.signout_create, name="signout"),
     path("<int:pk>/left-safely/", views.phone_in, name="phone_in"),
     path("<int:pk>/more-time/", views.extend, name="extend"),

@@ -18,8 +18,15 @@ from audit.downloads import same_site_download
 from core.client import client_address
 from riskassess.gates import assessment_currency
 
-from . import acknowledgements, checkins, common, outbox, receipts, selectors, signouts
-from .forms import CallAttemptForm, DecisionForm, ExtendForm, SignOutForm, add_service_errors
+from . import acknowledgements, checkins, common, outbox, pins, receipts, selectors, signouts
+from .forms import (
+    CallAttemptForm,
+    DecisionForm,
+    ExtendForm,
+    PinsForm,
+    SignOutForm,
+    add_service_errors,
+)
 from .models import AckLink, Acknowledgement, CheckInLink, SignOut, TrackingEvent
 from .throttle import throttle_hit
 from .tokens import (
@@ -87,10 +94,44 @@ def escalations(request):
 @require_GET
 def my_visit(request):
     """The visitor's phone page while out: big buttons, 999 first (R-TRK-2, R-ESC-7)."""
+    rows = selectors.signouts_of_visitor(user=request.user)
     return render(
         request,
         "tracking/my_visit.html",
-        {"rows": selectors.signouts_of_visitor(user=request.user)},
+        {"rows": rows, "needs_pin": bool(rows) and pins.pin_required(request.user)},
+    )
+
+
+@login_required
+@GET_POST
+def my_pins(request):
+    """R-TRK-7: set, change or remove my check-in PIN and duress PIN. Only ever my own; the
+    PINs are never shown back, even when the form is refused."""
+    from django.core.exceptions import ValidationError
+
+    form = PinsForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("remove"):
+        pins.pins_clear(user=request.user)
+        messages.success(request, "Your PINs are removed: checking in no longer asks for one.")
+        return redirect("tracking:pins")
+    if request.method == "POST" and form.is_valid():
+        try:
+            pins.pins_set(
+                user=request.user,
+                pin=form.cleaned_data["pin"],
+                duress_pin=form.cleaned_data["duress_pin"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, "Your PINs are set: checking in from your phone asks for one."
+            )
+            return redirect("tracking:pins")
+    return render(
+        request,
+        "tracking/pins.html",
+        {"form": form, "has_pins": pins.pin_required(request.user)},
     )
 
 
@@ -180,6 +221,14 @@ ACTIONS = {
 }
 
 
+# R-TRK-7: why a PIN was refused, in plain words (never which PIN, never the PIN).
+PIN_REFUSED = {
+    pins.Verdict.MISSING: "Enter your check-in PIN.",
+    pins.Verdict.WRONG: "That PIN is not right: nothing was recorded. Try again.",
+    pins.Verdict.LOCKED: "Too many tries: wait 10 minutes, or call the office.",
+}
+
+
 def _do(action: str, *, actor, signout, via, visitor):
     if action == "phone_in":
         return signouts.signout_phone_in(actor=actor, signout=signout, via=via, visitor=visitor)
@@ -197,9 +246,25 @@ def _action_view(request, pk: int, action: str):
     via, visitor = _actor(request, signout)
     default = reverse("tracking:mine") if visitor else reverse("tracking:board")
     words = ACTIONS[action]
+    needs_pin = visitor is not None and action in pins.PIN_ACTIONS and pins.pin_required(visitor)
     if request.method == "POST":
+        verdict = pins.Verdict.NOT_SET
+        if needs_pin:
+            # R-TRK-7: the visitor's own "I'm OK" needs their PIN. The duress PIN answers
+            # exactly as the check-in PIN does; help was raised silently instead of the action.
+            verdict = pins.pin_verify(
+                user=visitor,
+                pin=request.POST.get("pin", ""),
+                signout=signout,
+                action=action,
+                via=via,
+            )
+            if verdict in PIN_REFUSED:
+                messages.error(request, PIN_REFUSED[verdict])
+                return redirect(_next(request, default))
         try:
-            _do(action, actor=request.user, signout=signout, via=via, visitor=visitor)
+            if verdict != pins.Verdict.DURESS:
+                _do(action, actor=request.user, signout=signout, via=via, visitor=visitor)
         except REFUSED as error:
             for text in _errors(error):
                 messages.error(request, text)
@@ -217,7 +282,13 @@ def _action_view(request, pk: int, action: str):
     return render(
         request,
         "tracking/action_confirm.html",
-        {"signout": signout, "action": action, "words": words, "next": _next(request, default)},
+        {
+            "signout": signout,
+            "action": action,
+            "words": words,
+            "next": _next(request, default),
+            "needs_pin": needs_pin,
+        },
     )
 
 
@@ -505,16 +576,28 @@ def checkin(request, token: str):
     # R-TRK-4: after tracking closed the page says so, and offers "I am still out".
     closed = checkins.closed_words(signout) if not signout.is_open else ""
     still_out = signout.state in checkins.REOPENABLE and link.answer != "still_out"
+    needs_pin = pins.pin_required(link.visitor.user)
     if request.method == "POST":
+        answer = request.POST.get("answer", "")
         try:
-            link = checkins.checkin_answer(
-                link=link, answer=request.POST.get("answer", ""), client_ip=ip
-            )
+            if answer == CheckInLink.Answer.SAFE and needs_pin:
+                # R-TRK-7: "I'm safe" needs the PIN; the duress PIN looks exactly the same.
+                link = checkins.checkin_answer_with_pin(
+                    link=link, pin=request.POST.get("pin", ""), client_ip=ip
+                )
+            else:
+                link = checkins.checkin_answer(link=link, answer=answer, client_ip=ip)
         except checkins.CheckInRefused as error:
             return render(
                 request,
                 "tracking/checkin.html",
-                {"refused": str(error), "link": link, "still_out": still_out and closed},
+                {
+                    "refused": str(error),
+                    "link": link,
+                    "still_out": still_out and closed,
+                    "needs_pin": needs_pin,
+                    "pin_again": error.pin_again,
+                },
                 status=200 if link.used_at or closed else 400,
             )
         return render(request, "tracking/checkin.html", {"link": link, "done": True})
@@ -526,7 +609,9 @@ def checkin(request, token: str):
         )
     if link.used_at is not None:
         return _checkin_refused(request, "This link has already been used. Thank you.")
-    return render(request, "tracking/checkin.html", {"link": link, "done": False})
+    return render(
+        request, "tracking/checkin.html", {"link": link, "done": False, "needs_pin": needs_pin}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
