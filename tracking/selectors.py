@@ -328,7 +328,7 @@ class BoardRow:
     @property
     def alarm(self) -> bool:
         """Overdue or worse: the emergency page and the quick call form are shown."""
-        return self.state in ("overdue", "retrying", "manager", "help", "closed_case")
+        return self.state in ("overdue", "retrying", "manager", "help", "duress", "closed_case")
 
     @property
     def countdown(self) -> str:
@@ -487,6 +487,7 @@ def board_for_user(*, user: User, search: str = "") -> dict:
 
 
 _URGENCY = [
+    "duress",  # R-TRK-7
     "help",
     "manager",
     "retrying",
