@@ -24,6 +24,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_event_create
+from visits.models import Status as VisitStatus
+from visits.models import Visit
+from visits.progress import visit_mark_returned
 
 from .common import TrackingConflict
 from .models import CheckInPin, SignOut
@@ -151,6 +154,12 @@ def _raise(signout: SignOut, *, user, via: str, why: str, shows: str, enqueue) -
             duress=why,
             duress_shows=shows,
         )
+        if shows in (SignOut.State.RETURNED, SignOut.State.WENT_HOME):
+            # The visit's own pages (the Home Visit record the phone opens next) look as after
+            # a real return; tracking stays open, so the alarm cannot be silenced from here.
+            visit = Visit.objects.get(pk=signout.visit_id)
+            if visit.status == VisitStatus.OUT:
+                visit_mark_returned(actor=None, visit=visit, at=timezone.now())
     except TrackingConflict:
         # Tracking closed meanwhile: nobody left to alert through the ladder; the audit says so.
         audit_event_create(

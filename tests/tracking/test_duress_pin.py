@@ -191,10 +191,20 @@ def test_only_the_office_and_managers_see_duress(signout, sam, olive, max, sam_p
     )
 
 
-def test_after_a_duress_back_at_school_my_visit_shows_nothing_open(signout, sam, sam_pins):
-    # R-TRK-7: as after a real return.
-    phone(sam).post(reverse("tracking:returned", args=[signout.pk]), {"pin": DURESS})
-    assert "You are not out on a visit" in phone(sam).get(reverse("tracking:mine")).content.decode()
+def test_after_a_duress_back_at_school_the_phone_shows_what_a_real_return_shows(
+    signout, sam, sam_pins
+):
+    # R-TRK-7: My visit has nothing open, and the Home Visit record opens for writing, as after
+    # a real return; tracking stays open for the office and the manager.
+    client = phone(sam)
+    response = client.post(
+        reverse("tracking:returned", args=[signout.pk]), {"pin": DURESS}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("records:record_edit", args=[signout.visit_id])
+    assert b'name="save"' in response.content
+    assert "You are not out on a visit" in client.get(reverse("tracking:mine")).content.decode()
+    signout.refresh_from_db()
+    assert signout.is_open and signout.duress_at is not None
 
 
 # ---------------------------------------------------------------------------------------------
