@@ -713,3 +713,48 @@ class CheckInPin(models.Model):
 
     def __str__(self) -> str:
         return f"Check-in PINs of {self.user}"
+
+
+class CheckInLocation(models.Model):
+    """R-TRK-8: where the phone was when the visitor checked in, only when they ticked "share
+    my location with this check-in" (the browser asks them too). Deleted with its sign-out, the
+    rest of the tracking data about staff (config/management/commands/retention_review.py)."""
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="locations")
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    accuracy_m = models.PositiveIntegerField(help_text="The phone's own estimate, in metres.")
+    taken_at = models.DateTimeField(help_text="When the phone read its position.")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        indexes = [models.Index(fields=["signout", "taken_at"], name="checkinlocation_signout")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90)
+                & Q(longitude__gte=-180, longitude__lte=180),
+                name="checkinlocation_on_earth",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Location of {self.visitor} at {self.taken_at}"
+
+    @property
+    def coordinates(self) -> str:
+        return f"{self.latitude:.5f}, {self.longitude:.5f}"
+
+    @property
+    def geo_uri(self) -> str:
+        """Opens the phone's or computer's own map app (RFC 5870)."""
+        return f"geo:{self.latitude:.6f},{self.longitude:.6f}?u={self.accuracy_m}"
+
+    @property
+    def map_url(self) -> str:
+        """A link to open in a browser's map; Homeward's pages load no map tiles (CSP)."""
+        lat, lon = f"{self.latitude:.6f}", f"{self.longitude:.6f}"
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"

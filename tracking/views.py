@@ -18,7 +18,17 @@ from audit.downloads import same_site_download
 from core.client import client_address
 from riskassess.gates import assessment_currency
 
-from . import acknowledgements, checkins, common, outbox, pins, receipts, selectors, signouts
+from . import (
+    acknowledgements,
+    checkins,
+    common,
+    locations,
+    outbox,
+    pins,
+    receipts,
+    selectors,
+    signouts,
+)
 from .forms import (
     CallAttemptForm,
     DecisionForm,
@@ -269,6 +279,11 @@ def _action_view(request, pk: int, action: str):
             for text in _errors(error):
                 messages.error(request, text)
         else:
+            if visitor is not None:
+                # R-TRK-8: the phone's position, only if they ticked "share my location".
+                locations.location_record(
+                    signout=signout, visitor=visitor, data=request.POST, via=via
+                )
             messages.success(request, words["done"])
             if visitor is not None and action in ("returned", "going_home"):
                 # Back (or going home) from the phone: the next job is the Home Visit record,
@@ -409,6 +424,7 @@ def _emergency_context(request, signout: SignOut) -> dict:
         "managers": _managers(signout),
         "show_risk_notes": selectors.may_read_risk_notes(user=request.user, signout=signout),
         "may_decide": selectors.may_decide(user=request.user, signout=signout),
+        "last_location": locations.location_last(signout),  # R-TRK-8
     }
 
 
@@ -600,6 +616,10 @@ def checkin(request, token: str):
                 },
                 status=200 if link.used_at or closed else 400,
             )
+        # R-TRK-8: the phone's position, only if they ticked "share my location".
+        locations.location_record(
+            signout=signout, visitor=link.visitor.user, data=request.POST, via="link"
+        )
         return render(request, "tracking/checkin.html", {"link": link, "done": True})
     if closed:
         return render(
