@@ -572,6 +572,21 @@ def _visitor_row(signout: SignOut, now) -> BoardRow:
     return _board_row(signout, now)
 
 
+def offices_to_call(*, user: User) -> list[dict]:
+    """The offline My visit page: each of my schools' office (monitor) phones. No child data."""
+    from schools.validators import format_uk_phone
+
+    schools = schools_for_user(user).exclude(monitor_phone="").order_by("name")
+    return [
+        {
+            "name": school.name,
+            "phone": school.monitor_phone,
+            "phone_display": format_uk_phone(school.monitor_phone),
+        }
+        for school in schools.only("name", "monitor_phone")
+    ]
+
+
 def escalation_cases(*, user: User) -> dict:
     """The manager's page: open cases first (manager alerted or help asked, not resolved), then
     visits overdue now, then cases resolved in the last week."""

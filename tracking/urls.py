@@ -9,6 +9,10 @@ urlpatterns = [
     path("escalations/", views.escalations, name="escalations"),
     path("my-visit/", views.my_visit, name="mine"),
     path("my-pins/", views.my_pins, name="pins"),
+    # My visit as an app: the worker's scope is my-visit/, so it serves nothing else offline.
+    path("my-visit/offline/", views.my_visit_offline, name="app_offline"),
+    path("my-visit/sw.js", views.my_visit_service_worker, name="app_service_worker"),
+    path("my-visit/manifest.webmanifest", views.my_visit_manifest, name="app_manifest"),
     path("visits/<int:visit_pk>/sign-out/", views.signout_create, name="signout"),
     path("<int:pk>/left-safely/", views.phone_in, name="phone_in"),
     path("<int:pk>/more-time/", views.extend, name="extend"),

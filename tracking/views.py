@@ -112,6 +112,67 @@ def my_visit(request):
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# My visit as an app: the manifest, the service worker and its offline page (issue 13)
+# ---------------------------------------------------------------------------------------------
+
+
+def app_precache() -> list[str]:
+    """Everything the service worker may cache: the offline page and its two stylesheets. No
+    page with a child's details is ever in this list (tests/tracking/test_my_visit_app.py)."""
+    from django.templatetags.static import static
+
+    return [
+        reverse("tracking:app_offline"),
+        static("vendor/bootstrap/bootstrap.min.css"),
+        static("css/homeward.css"),
+    ]
+
+
+@require_GET
+def my_visit_manifest(request):
+    """The web app manifest (public: browsers fetch it without cookies; it holds no data)."""
+    body = render_to_string(
+        "tracking/app/manifest.webmanifest",
+        {"start_url": reverse("tracking:mine"), "scope": reverse("tracking:mine")},
+    )
+    return HttpResponse(body, content_type="application/manifest+json")
+
+
+@require_GET
+def my_visit_service_worker(request):
+    """The service worker, served under my-visit/ so that its scope is My visit (public: the
+    browser fetches it to update it; it holds no data)."""
+    import hashlib
+
+    precache = app_precache()
+    body = render_to_string(
+        "tracking/app/sw.js",
+        {
+            "scope": reverse("tracking:mine"),
+            "offline_url": reverse("tracking:app_offline"),
+            "precache": json.dumps(precache),
+            "version": hashlib.sha256("\n".join(precache).encode()).hexdigest()[:12],
+        },
+    )
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"  # a new worker is picked up at once
+    response["Service-Worker-Allowed"] = reverse("tracking:mine")
+    return response
+
+
+@login_required
+@require_GET
+def my_visit_offline(request):
+    """What My visit shows with no data: the office's number, 999 and the reply words. Cached
+    by the service worker, so it holds nothing about any child or any visit."""
+    return render(
+        request,
+        "tracking/app/offline.html",
+        {"offices": selectors.offices_to_call(user=request.user)},
+    )
+
+
 @login_required
 @GET_POST
 def my_pins(request):
