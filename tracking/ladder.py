@@ -555,6 +555,10 @@ def checkins_missed_send_due(
     return started
 
 
+def _checkin_read(signout_id: int) -> SignOut:
+    return SignOut.objects.get(pk=signout_id)
+
+
 @transaction.atomic
 def signout_checkin_missed(
     *, signout_id: int, due_at: datetime.datetime, now: datetime.datetime, enqueue=None
@@ -562,7 +566,7 @@ def signout_checkin_missed(
     """Claim one missed check-in and start a round of the ladder from `due_at`, firing the
     steps due by `now` (the overdue step at once). False when another scan claimed it, or the
     visitors checked in, left or asked for help meanwhile."""
-    signout = SignOut.objects.get(pk=signout_id)
+    signout = _checkin_read(signout_id)
     if signout.checkin_due_at != due_at:
         return False
     if signout.state != SignOut.State.OUT or signout.escalation_stage or signout.help_requested_at:

@@ -344,13 +344,18 @@ def signout_extend(
 
 
 @transaction.atomic
-def signout_check_in(*, actor, signout: SignOut, via: str, visitor=None) -> SignOut:
+def signout_check_in(
+    *, actor, signout: SignOut, via: str, visitor=None, _attempt: int = 0
+) -> SignOut:
     """R-TRK-6: "I'm OK, still on the visit" — a check-in during a long visit. The next one is
     due a check-in interval from now. If a missed check-in had started the ladder, that round
     stops (everyone alerted is told, R-ESC-10) and a new round counts from the expected return
     again, as it did before the check-in was missed."""
     now = timezone.now()
-    fresh = SignOut.objects.select_related("school").get(pk=signout.pk)
+    # Locked while we decide: a scan finding the check-in missed waits for us, or we for it.
+    fresh = (
+        SignOut.objects.select_for_update(of=("self",)).select_related("school").get(pk=signout.pk)
+    )
     if fresh.state != SignOut.State.OUT:
         raise (
             _not_open(fresh)
@@ -381,8 +386,12 @@ def signout_check_in(*, actor, signout: SignOut, via: str, visitor=None) -> Sign
         pk=fresh.pk, state=SignOut.State.OUT, ladder_round=fresh.ladder_round
     ).update(**update)
     if not moved:
-        # The round moved meanwhile (a scan, an extension, a return): nothing was changed.
-        transaction.set_rollback(True)
+        # The round moved meanwhile (a scan found the check-in missed, an extension): decide
+        # again on the fresh row, as a call for help does.
+        if _attempt < 3:
+            return signout_check_in(
+                actor=actor, signout=signout, via=via, visitor=visitor, _attempt=_attempt + 1
+            )
         raise TrackingConflict("Something changed meanwhile: look again, then check in.")
     if missed_round:
         _cancel_prompts(fresh)
