@@ -313,3 +313,34 @@ def test_neither_pin_reaches_the_logs_or_the_audit(signout, sam, sam_pins, caplo
     assert PIN not in caplog.text and DURESS not in caplog.text
     for event in AuditEvent.objects.all():
         assert PIN not in str(event.changes) and DURESS not in str(event.changes)
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end: the fake providers on 127.0.0.1 post real webhooks to the live server
+# ---------------------------------------------------------------------------------------------
+
+from .test_replies import hooks, provider, texts_to  # noqa: E402, F401 - fixtures
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("via", ["twilio", "notify"])
+def test_by_real_webhooks_the_duress_reply_and_the_pin_reply_are_the_same(  # noqa: F811
+    hooks,  # noqa: F811 - the fixture from test_replies
+    provider,  # noqa: F811
+    signout,
+    sam,
+    via,
+):
+    # R-TRK-7, R-TRK-5: the webhook answers and the texts back are byte for byte the same.
+    pins_set(user=sam, pin=PIN, duress_pin=DURESS)
+    duress = hooks.send(via, body=f"SAFE {DURESS}")
+    signout.refresh_from_db()
+    assert signout.is_open and signout.duress_at is not None
+    assert texts_to(provider, "+447700900106"), "the manager (Max) was texted"
+    normal = hooks.send(via, body=f"safe {PIN}")
+    assert (duress.status_code, duress.content) == (normal.status_code, normal.content)
+    first, second = texts_to(provider, SAM)
+    assert first == second and first.startswith("Homeward: Thank you")
+    assert PIN not in first and DURESS not in first
+    signout.refresh_from_db()
+    assert signout.state == "left_safely"
