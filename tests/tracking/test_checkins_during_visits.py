@@ -156,3 +156,30 @@ def test_two_scans_at_once_start_the_ladder_once(
         second = escalation_scan()
     assert (first.checkins_missed, second.checkins_missed) == (1, 0)
     assert [kind for _, _, kind, _ in steps(long_visit)] == ["overdue"]
+
+
+from .test_replies import hooks, provider, texts_to  # noqa: E402, F401 - fixtures
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("via", ["twilio", "notify"])
+def test_fine_by_a_real_webhook_is_a_check_in(  # noqa: F811
+    hooks,  # noqa: F811 - the fixture from test_replies
+    provider,  # noqa: F811
+    visit,
+    olive,
+    oakfield,
+    via,
+):
+    # R-TRK-6, R-TRK-5: the fake provider posts "fine." to the live server; the next check-in
+    # moves to 30 minutes from now and the answer says when.
+    oakfield.checkin_interval_minutes = 30
+    oakfield.save()
+    signout = sign_out(visit, olive, back_in=datetime.timedelta(hours=3))
+    before = signout.checkin_due_at
+    hooks.send(via, body="fine.")
+    signout.refresh_from_db()
+    assert signout.checkin_due_at > before and signout.state == "out"
+    assert signout.events.filter(kind="checked_in", via="sms").count() == 1
+    [answer] = texts_to(provider, SAM)
+    assert answer.startswith("Homeward: Thank you: checked in. Next check-in by ")
