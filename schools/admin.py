@@ -284,7 +284,7 @@ class SchoolAdmin(admin.ModelAdmin):
         ),
         (
             "Checking in from the phone",
-            {"fields": ("reply_extension_max_minutes",)},
+            {"fields": ("reply_extension_max_minutes", "checkin_interval_minutes")},
         ),
         (
             "Records and data",

@@ -92,6 +92,13 @@ class School(models.Model):
         default=120,
         help_text="The most minutes a visitor can add by replying to a text with a number.",
     )
+    # R-TRK-6: check-ins during long visits (issue 13). 0: off (the default).
+    checkin_interval_minutes = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Visitors out on a long visit must check in every this many minutes (from "
+        "My visit, or by replying FINE to a text); a missed check-in starts the escalation "
+        "ladder like an overdue return. 0 turns check-ins off.",
+    )
     # R-REQ-4: evening visits.
     evening_starts_at = models.TimeField(default=evening_default)
     morning_starts_at = models.TimeField(default=morning_default)

@@ -56,6 +56,11 @@ PUBLIC = {
     "and audited unless they carry the callback bearer token (tests/tracking/test_receipts.py)",
     "tracking:twilio_sms_reply": "Twilio posts the texts visitors send back: its signature over "
     "the URL and form is the key (403 without it); POST only (tests/tracking/test_replies.py)",
+    "tracking:app_manifest": "My visit's web app manifest: browsers fetch it without cookies; "
+    "it holds no data (tests/tracking/test_my_visit_app.py)",
+    "tracking:app_service_worker": "My visit's service worker script: the browser fetches it "
+    "to install and update it; it holds no data and caches only the offline page "
+    "(tests/tracking/test_my_visit_app.py)",
     "tracking:notify_sms_reply": "GOV.UK Notify posts the texts visitors send back: the "
     "callback's bearer token is the key (403 without it); POST only "
     "(tests/tracking/test_replies.py)",
@@ -296,6 +301,9 @@ PAGES: dict[str, Page] = {
     # Sign-out and escalation (tracking/): the office's board and calls, the visitor's own
     # actions from their phone, the manager's emergency page and decision.
     "tracking:mine": Page(allowed=("sam", "tess", "olive"), forbidden=()),
+    # R-TRK-7: only ever one's own PINs, so anybody signed in may open the page.
+    "tracking:app_offline": Page(allowed=("sam", "tess", "olive", "dana", "max"), forbidden=()),
+    "tracking:pins": Page(allowed=("sam", "tess", "olive", "dana", "max"), forbidden=()),
     "tracking:signout": Page(
         allowed=("olive", "dana", "max"),
         forbidden=("sam", "tess"),
@@ -315,6 +323,7 @@ PAGES: dict[str, Page] = {
             "tracking:going_home",
             "tracking:returned",
             "tracking:help",
+            "tracking:check_in",
         )
     },
     "tracking:call": Page(

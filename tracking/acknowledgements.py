@@ -232,6 +232,7 @@ def ack_refusal_audit(*, link: AckLink, why: str, client_ip: str = "") -> None:
 SAFE_WORDS = {
     "phoned_in": "have left the visit safely",
     "checked_in_safe": "checked in: they are safe",
+    "checked_in": "checked in: they are safe and still on the visit",  # R-TRK-6
     "returned": "are back at school",
     "went_home": "are going straight home",
     "found": "have been found",

@@ -24,7 +24,7 @@ from . import messages as ladder_messages
 from .common import _event
 from .ladder import _ladder_advance, _load_for_messages, ladder_minute
 from .models import CheckInLink, EscalationStep, SignOut, TrackingEvent
-from .signouts import _contact, signout_extend
+from .signouts import _contact, signout_check_in, signout_extend
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,51 @@ def closed_words(signout: SignOut) -> str:
 
 
 class CheckInRefused(Exception):
-    """The link cannot be used: the message says why, in plain words."""
+    """The link cannot be used: the message says why, in plain words. `pin_again`: only the
+    PIN was wrong or missing, so the page offers the buttons again (R-TRK-7)."""
+
+    def __init__(self, message: str, *, pin_again: bool = False):
+        super().__init__(message)
+        self.pin_again = pin_again
+
+
+def checkin_answer_with_pin(*, link: CheckInLink, pin: str, client_ip: str = "", enqueue=None):
+    """R-TRK-7: "I'm safe" from the link of a visitor who has set PINs. The check-in PIN
+    answers as `checkin_answer`; the duress PIN uses the link exactly the same way, so the page
+    is the same, but raises help marked DURESS instead of recording them safe."""
+    from .pins import Verdict, pin_verify
+
+    signout = SignOut.objects.select_related("school", "closed_by").get(pk=link.signout_id)
+    if not signout.is_open:
+        return checkin_answer(link=link, answer=CheckInLink.Answer.SAFE, client_ip=client_ip)
+    action = (
+        "check_in"
+        if signout.ladder_from_at and signout.state == SignOut.State.OUT
+        else ("phone_in")
+    )
+    verdict = pin_verify(
+        user=link.visitor.user,
+        pin=pin,
+        signout=signout,
+        action=action,
+        via=TrackingEvent.Via.LINK,
+        enqueue=enqueue,
+    )
+    if verdict == Verdict.MISSING:
+        raise CheckInRefused("Enter your check-in PIN, then press “I'm safe”.", pin_again=True)
+    if verdict == Verdict.WRONG:
+        checkin_refusal_audit(link=link, why="wrong PIN", client_ip=client_ip)
+        raise CheckInRefused("That PIN is not right: nothing was recorded.", pin_again=True)
+    if verdict == Verdict.LOCKED:
+        raise CheckInRefused("Too many tries: wait 10 minutes, or call the office.")
+    if verdict != Verdict.DURESS:
+        return checkin_answer(link=link, answer=CheckInLink.Answer.SAFE, client_ip=client_ip)
+    now = timezone.now()
+    CheckInLink.objects.filter(pk=link.pk, used_at__isnull=True, expires_at__gt=now).update(
+        used_at=now, answer=CheckInLink.Answer.SAFE
+    )
+    link.refresh_from_db()
+    return link
 
 
 def checkin_answer(
@@ -91,7 +135,14 @@ def _checkin_apply(*, link: CheckInLink, answer: str, client_ip: str, now) -> No
     if not signout.is_open:
         # Closed between the check above and the claim: say so rather than thank them.
         raise CheckInRefused(closed_words(signout) + " Nothing was recorded.")
-    if answer == CheckInLink.Answer.SAFE:
+    if (
+        answer == CheckInLink.Answer.SAFE
+        and signout.ladder_from_at is not None
+        and signout.state == SignOut.State.OUT
+    ):
+        # R-TRK-6: the link of a missed check-in: "I'm safe" is the check-in they missed.
+        signout_check_in(actor=None, signout=signout, via=TrackingEvent.Via.LINK, visitor=visitor)
+    elif answer == CheckInLink.Answer.SAFE:
         _contact(
             actor=None,
             signout=signout,

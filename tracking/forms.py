@@ -223,3 +223,24 @@ class DecisionForm(NamedLengthLimits, forms.Form):
         required=False,
         label="Outcome",
     )
+
+
+class PinsForm(forms.Form):
+    """R-TRK-7: the visitor's check-in PIN and duress PIN (never shown again once typed)."""
+
+    pin = forms.CharField(
+        label="Check-in PIN (4 to 6 digits)",
+        max_length=6,
+        widget=forms.PasswordInput(
+            attrs={"inputmode": "numeric", "autocomplete": "new-password", "pattern": "[0-9]*"}
+        ),
+    )
+    duress_pin = forms.CharField(
+        label="Duress PIN (4 to 6 digits, different)",
+        max_length=6,
+        help_text="Use it when somebody is making you check in: everything looks normal, but "
+        "your manager and the office are alerted at once.",
+        widget=forms.PasswordInput(
+            attrs={"inputmode": "numeric", "autocomplete": "new-password", "pattern": "[0-9]*"}
+        ),
+    )

@@ -128,6 +128,7 @@ class ScanReport:
     errors: int = 0
     claimed_by_others: int = 0
     reminded: int = 0  # R-TRK-6 (issue 13)
+    checkins_missed: int = 0  # R-TRK-6 (issue 13)
     fired: list[tuple[int, int, int]] = field(default_factory=list)  # (signout, round, step)
 
 
@@ -140,6 +141,9 @@ def escalation_scan(
     that never finished as in doubt. Safe to run twice, or in two processes at once."""
     now = now or timezone.now()
     report = ScanReport()
+    # R-TRK-6 (issue 13): missed check-ins first: each starts a round from when it was missed,
+    # whose due steps the batches below (or this call) fire.
+    report.checkins_missed = checkins_missed_send_due(now=now, enqueue=enqueue, limit=limit)
     for _ in range(20):  # batches of `limit`: after a long outage, thousands may be due
         due = list(
             SignOut.objects.filter(next_escalation_at__lte=now)
@@ -502,4 +506,109 @@ def signout_remind(
         changes={"expected_return_at": expected, "messages": len(created)},
     )
     _after_commit(created, enqueue)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Check-ins during long visits (R-TRK-6, issue 13; docs/escalation.md)
+# ---------------------------------------------------------------------------------------------
+#
+# A school may ask visitors out on a long visit to check in every N minutes (My visit's "I'm OK"
+# button, or a text reply FINE). SignOut.checkin_due_at is the next one's due time: set at
+# sign-out, moved by every check-in and new expected time, cleared once they have left, asked
+# for help or come back. The escalation scan finds it through a partial index, like
+# next_escalation_at, and claims it with a conditional update: a missed check-in starts a new
+# round of the ladder exactly like an overdue return, counting from when it was missed
+# (SignOut.ladder_from_at), once however many scans run. Never a Celery ETA task.
+
+
+def checkin_due_for(
+    signout: SignOut,
+    *,
+    now: datetime.datetime,
+    expected_return_at: datetime.datetime | None = None,
+) -> datetime.datetime | None:
+    """When the next check-in is due: one interval from `now`, or none when check-ins are off
+    for this sign-out or the next would fall at or after the expected return (the ladder
+    watches the return itself)."""
+    if not signout.checkin_interval_seconds:
+        return None
+    due = now + datetime.timedelta(seconds=signout.checkin_interval_seconds)
+    return due if due < (expected_return_at or signout.expected_return_at) else None
+
+
+def checkins_missed_send_due(
+    *, now: datetime.datetime, enqueue: Enqueue | None = None, limit: int = 500
+) -> int:
+    """Start the ladder of every sign-out whose check-in was missed by `now` (called by the
+    escalation scan). Returns how many ladders it started."""
+    due = list(
+        SignOut.objects.filter(checkin_due_at__lte=now)
+        .order_by("checkin_due_at")
+        .values_list("pk", "checkin_due_at")[:limit]
+    )
+    started = 0
+    for pk, due_at in due:
+        try:
+            started += signout_checkin_missed(
+                signout_id=pk, due_at=due_at, now=now, enqueue=enqueue
+            )
+        except Exception:
+            # Like the ladder: one failure must not stop the others; the claim rolled back.
+            logger.exception("missed check-in of sign-out %s failed", pk)
+    return started
+
+
+def _checkin_read(signout_id: int) -> SignOut:
+    return SignOut.objects.get(pk=signout_id)
+
+
+@transaction.atomic
+def signout_checkin_missed(
+    *, signout_id: int, due_at: datetime.datetime, now: datetime.datetime, enqueue=None
+) -> bool:
+    """Claim one missed check-in and start a round of the ladder from `due_at`, firing the
+    steps due by `now` (the overdue step at once). False when another scan claimed it, or the
+    visitors checked in, left or asked for help meanwhile."""
+    signout = _checkin_read(signout_id)
+    if signout.checkin_due_at != due_at:
+        return False
+    if signout.state != SignOut.State.OUT or signout.escalation_stage or signout.help_requested_at:
+        # A ladder is already running (or they left): the missed check-in adds nothing.
+        SignOut.objects.filter(pk=signout_id, checkin_due_at=due_at).update(checkin_due_at=None)
+        return False
+    claimed = SignOut.objects.filter(
+        pk=signout_id,
+        checkin_due_at=due_at,
+        state=SignOut.State.OUT,
+        ladder_round=signout.ladder_round,
+        escalation_stage=0,
+    ).update(
+        checkin_due_at=None,
+        ladder_from_at=due_at,
+        ladder_round=signout.ladder_round + 1,
+        escalation_stage=0,
+        next_escalation_at=due_at,
+        chain_base_at=None,
+        acknowledged_at=None,
+        acknowledged_label="",
+    )
+    if not claimed:
+        return False
+    signout = _load_for_messages(signout_id)
+    _event(signout, TrackingEvent.Kind.MISSED_CHECKIN, via=TrackingEvent.Via.SYSTEM, now=due_at)
+    audit_event_create(
+        actor=None,
+        school=signout.school,
+        obj=signout,
+        event_type="signout.checkin_missed",
+        changes={"due_at": due_at.isoformat(), "round": signout.ladder_round},
+    )
+    _ladder_advance(
+        signout,
+        target=signout.steps_due_by(now),
+        now=now,
+        trigger=EscalationStep.Trigger.SCAN,
+        enqueue=enqueue,
+    )
     return True

@@ -141,6 +141,8 @@ def _context(signout: SignOut) -> dict:
         "emergency_url": settings.SITE_URL + reverse("tracking:emergency", args=[signout.pk]),
         "monitor_phone": _display_phone(signout.school.monitor_phone),
         "reply_words": REPLY_WORDS,
+        # R-TRK-6: a round started by a missed check-in says so instead of "due back".
+        "missed_checkin_at": local_time(signout.ladder_from_at) if signout.ladder_from_at else "",
     }
 
 
@@ -282,11 +284,23 @@ def everyone_messages(
 
 
 def help_messages(
-    signout: SignOut, *, asked_by: str, from_office: bool, ack_url: AckUrl | None = None
+    signout: SignOut,
+    *,
+    asked_by: str,
+    from_office: bool,
+    ack_url: AckUrl | None = None,
+    duress: str = "",
 ) -> list[Message]:
     """R-ESC-7: the manager and the office, at once. `from_office`: the office raised it on the
-    visitors' behalf (they phoned, or the office fears for them)."""
-    context = {**_context(signout), "asked_by": asked_by, "from_office": from_office}
+    visitors' behalf (they phoned, or the office fears for them). R-TRK-7: `duress` is
+    "duress" (the duress PIN) or "wrong_pins" (three wrong PINs): do not ring their phone."""
+    context = {
+        **_context(signout),
+        "asked_by": asked_by,
+        "from_office": from_office,
+        "duress": duress == "duress",
+        "wrong_pins": duress == "wrong_pins",
+    }
     messages = _person_messages(
         managers_for(signout),
         role="manager",

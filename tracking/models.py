@@ -58,6 +58,20 @@ class SignOut(models.Model):
     # R-TRK-6: when each visitor is texted a reminder, ten minutes before the expected return
     # (NULL once sent, or when there is none to send). A new expected time sets it again.
     reminder_due_at = models.DateTimeField(null=True, blank=True)
+    # R-TRK-6: check-ins during long visits. The school's interval when the visitors signed out
+    # (0: none asked), and when the next check-in is due (NULL when none is due: off, not out,
+    # or the next would fall after the expected return, which the ladder watches anyway).
+    checkin_interval_seconds = models.PositiveIntegerField(default=0)
+    checkin_due_at = models.DateTimeField(null=True, blank=True)
+    # R-TRK-6: a missed check-in starts a round of the ladder from the time it was missed
+    # instead of from the expected return (NULL: the round counts from the expected return).
+    ladder_from_at = models.DateTimeField(null=True, blank=True)
+
+    # R-TRK-7: a duress PIN (or three wrong PINs) raised help silently. Shown to the office and
+    # managers only; `duress_shows` is the state the visitor's own phone shows, as if the
+    # action they were forced to take had been done ("" for a check-in).
+    duress_at = models.DateTimeField(null=True, blank=True)
+    duress_shows = models.CharField(max_length=12, blank=True)
 
     last_contact_at = models.DateTimeField(null=True, blank=True)
     manager_alerted_at = models.DateTimeField(null=True, blank=True)
@@ -94,6 +108,12 @@ class SignOut(models.Model):
                 fields=["reminder_due_at"],
                 condition=Q(reminder_due_at__isnull=False),
                 name="signout_reminder_due",
+            ),
+            # Used by the escalation scan: the check-ins due (R-TRK-6). Partial, like signout_due.
+            models.Index(
+                fields=["checkin_due_at"],
+                condition=Q(checkin_due_at__isnull=False),
+                name="signout_checkin_due",
             ),
             # Used by the board: a school's visitors out now.
             models.Index(fields=["school", "state"], name="signout_school_state"),
@@ -157,9 +177,9 @@ class SignOut(models.Model):
         Europe/London never move them."""
         grace = datetime.timedelta(seconds=self.grace_seconds)
         interval = datetime.timedelta(seconds=self.retry_interval_seconds)
-        return [
-            self.expected_return_at + grace + step * interval for step in range(self.manager_step)
-        ]
+        # R-TRK-6: a round started by a missed check-in counts from when it was missed.
+        first = self.ladder_from_at or self.expected_return_at + grace
+        return [first + step * interval for step in range(self.manager_step)]
 
     def step_due_at(self, number: int) -> datetime.datetime:
         """When step `number` of the current round falls due, from the stored values alone. Up
@@ -242,6 +262,8 @@ class TrackingEvent(models.Model):
         CHECKED_IN_SAFE = "checked_in_safe", "Checked in: safe"
         CANCELLED = "cancelled", "Visit cancelled while out"
         STILL_OUT = "still_out", "Still out: the return recorded was a mistake"
+        CHECKED_IN = "checked_in", "Checked in: still on the visit, all well"  # R-TRK-6
+        MISSED_CHECKIN = "missed_checkin", "Missed a check-in"  # R-TRK-6
 
     class Via(models.TextChoices):
         BOARD = "board", "the office board"
@@ -617,6 +639,7 @@ class SmsReply(models.Model):
         BACK = "back", "BACK: back at school"
         HOME = "home", "HOME: going straight home"
         HELP = "help", "HELP: needs help"
+        FINE = "fine", "FINE: checked in, still on the visit"  # R-TRK-6
         MORE_TIME = "more_time", "Minutes: needs more time"
         NOT_UNDERSTOOD = "not_understood", "Not one of the reply words"
 
@@ -679,3 +702,65 @@ class AckLink(models.Model):
 
     def __str__(self) -> str:
         return f"Acknowledgement link for {self.label} (round {self.ladder_round})"
+
+
+class CheckInPin(models.Model):
+    """R-TRK-7: a visitor's check-in PIN and duress PIN, both hashed with Django's password
+    hashers. Never shown, logged or sent; `failed_attempts` counts wrong PINs in a row (three
+    raise help)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkin_pin"
+    )
+    pin_hash = models.CharField(max_length=255)
+    duress_hash = models.CharField(max_length=255)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Check-in PINs of {self.user}"
+
+
+class CheckInLocation(models.Model):
+    """R-TRK-8: where the phone was when the visitor checked in, only when they ticked "share
+    my location with this check-in" (the browser asks them too). Deleted with its sign-out, the
+    rest of the tracking data about staff (config/management/commands/retention_review.py)."""
+
+    signout = models.ForeignKey(SignOut, on_delete=models.CASCADE, related_name="locations")
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    accuracy_m = models.PositiveIntegerField(help_text="The phone's own estimate, in metres.")
+    taken_at = models.DateTimeField(help_text="When the phone read its position.")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        indexes = [models.Index(fields=["signout", "taken_at"], name="checkinlocation_signout")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90)
+                & Q(longitude__gte=-180, longitude__lte=180),
+                name="checkinlocation_on_earth",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Location of {self.visitor} at {self.taken_at}"
+
+    @property
+    def coordinates(self) -> str:
+        return f"{self.latitude:.5f}, {self.longitude:.5f}"
+
+    @property
+    def geo_uri(self) -> str:
+        """Opens the phone's or computer's own map app (RFC 5870)."""
+        return f"geo:{self.latitude:.6f},{self.longitude:.6f}?u={self.accuracy_m}"
+
+    @property
+    def map_url(self) -> str:
+        """A link to open in a browser's map; Homeward's pages load no map tiles (CSP)."""
+        lat, lon = f"{self.latitude:.6f}", f"{self.longitude:.6f}"
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"

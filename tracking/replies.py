@@ -34,10 +34,17 @@ from schools.validators import normalise_uk_phone
 
 from . import messages as ladder_messages
 from .common import TrackingBlocked, TrackingConflict
-from .ladder import ladder_minute
+from .ladder import checkin_due_for, ladder_minute
 from .models import Notification, SignOut, SignOutVisitor, SmsReply, TrackingEvent
 from .outbox import Enqueue, _after_commit
-from .signouts import signout_extend, signout_help_request, signout_phone_in, signout_return
+from .pins import Verdict, pin_required, pin_verify
+from .signouts import (
+    signout_check_in,
+    signout_extend,
+    signout_help_request,
+    signout_phone_in,
+    signout_return,
+)
 
 # The longest text read at all: a provider concatenates long messages; nobody types a reply
 # word in more than a few characters, so anything longer is "not understood" without parsing.
@@ -50,6 +57,7 @@ WORDS = {
     "BACK": SmsReply.Word.BACK,
     "HOME": SmsReply.Word.HOME,
     "HELP": SmsReply.Word.HELP,
+    "FINE": SmsReply.Word.FINE,  # R-TRK-6: a check-in during a long visit
 }
 _MINUTES = re.compile(r"^\+?(\d{1,4})(M|MIN|MINS|MINUTE|MINUTES)?$")
 _WORD_AND_PIN = re.compile(r"^([A-Z]+)(\d{4,6})$")
@@ -173,16 +181,35 @@ def _act(*, signout: SignOut, visitor: SignOutVisitor, read: ReadReply, now, enq
     word = read.word
     if word == SmsReply.Word.NOT_UNDERSTOOD:
         return SmsReply.Outcome.NOT_UNDERSTOOD, "Sorry, that reply was not understood."
+    duress = False
+    if word in PIN_WORDS and pin_required(user):
+        # R-TRK-7: "SAFE 4821". The duress PIN gets exactly the answer the check-in PIN would.
+        verdict = pin_verify(
+            user=user,
+            pin=read.pin,
+            signout=signout,
+            action=PIN_WORDS[word],
+            via=via,
+            enqueue=enqueue,
+        )
+        if verdict in PIN_REFUSED:
+            return SmsReply.Outcome.REFUSED, PIN_REFUSED[verdict].format(word=word.upper())
+        duress = verdict == Verdict.DURESS
+    if duress:
+        return SmsReply.Outcome.APPLIED, _answer_as_if_done(signout, word=word, now=now)
     try:
         if word == SmsReply.Word.SAFE:
             signout_phone_in(actor=None, signout=signout, via=via, visitor=user)
-            answer = "Thank you: you have left the visit safely. Let the office know when back."
+            answer = DONE_ANSWERS[word]
         elif word == SmsReply.Word.BACK:
             signout_return(actor=None, signout=signout, went_home=False, via=via, visitor=user)
-            answer = "Thank you: you are signed back in at school. Tracking has stopped."
+            answer = DONE_ANSWERS[word]
         elif word == SmsReply.Word.HOME:
             signout_return(actor=None, signout=signout, went_home=True, via=via, visitor=user)
-            answer = "Thank you: you are going straight home. Tracking has stopped."
+            answer = DONE_ANSWERS[word]
+        elif word == SmsReply.Word.FINE:
+            signout = signout_check_in(actor=None, signout=signout, via=via, visitor=user)
+            answer = _checked_in_answer(signout.checkin_due_at)
         elif word == SmsReply.Word.HELP:
             signout_help_request(
                 actor=None, signout=signout, via=via, visitor=user, enqueue=enqueue
@@ -196,6 +223,40 @@ def _act(*, signout: SignOut, visitor: SignOutVisitor, read: ReadReply, now, enq
     except TrackingConflict:
         return SmsReply.Outcome.CLOSED, _closed_answer(signout)
     return SmsReply.Outcome.APPLIED, answer
+
+
+DONE_ANSWERS = {
+    SmsReply.Word.SAFE: "Thank you: you have left the visit safely. Let the office know when back.",
+    SmsReply.Word.BACK: "Thank you: you are signed back in at school. Tracking has stopped.",
+    SmsReply.Word.HOME: "Thank you: you are going straight home. Tracking has stopped.",
+}
+
+# R-TRK-7: the words that say "I'm OK" need the PIN once one is set; each as a phone action.
+PIN_WORDS = {
+    SmsReply.Word.SAFE: "phone_in",
+    SmsReply.Word.BACK: "returned",
+    SmsReply.Word.HOME: "going_home",
+    SmsReply.Word.FINE: "check_in",
+}
+PIN_REFUSED = {
+    Verdict.MISSING: "Add your check-in PIN after the word, like {word} and then your PIN. "
+    "Nothing was changed.",
+    Verdict.WRONG: "That PIN is not right: nothing was changed.",
+    Verdict.LOCKED: "Too many tries: wait 10 minutes, or call the office.",
+}
+
+
+def _checked_in_answer(next_due) -> str:
+    return "Thank you: checked in." + (
+        f" Next check-in by {ladder_messages.local_time(next_due)}." if next_due else ""
+    )
+
+
+def _answer_as_if_done(signout: SignOut, *, word: str, now) -> str:
+    """R-TRK-7: the duress PIN's answer, word for word the one the check-in PIN gets."""
+    if word == SmsReply.Word.FINE:
+        return _checked_in_answer(checkin_due_for(signout, now=now))
+    return DONE_ANSWERS[word]
 
 
 def _extend(*, signout: SignOut, user, minutes: int, now):

@@ -26,7 +26,7 @@ from visits.models import Status as VisitStatus
 from visits.models import Visit, Visitor
 
 from .board_rows import rows_html
-from .ladder import ESCALATION_SCAN
+from .ladder import ESCALATION_SCAN, checkin_due_for
 from .models import (
     CallAttempt,
     EscalationDecision,
@@ -386,7 +386,7 @@ def _chain_members(signouts) -> dict[int, str]:
 # The board
 # ---------------------------------------------------------------------------------------------
 
-ALARM_STATES = ("overdue", "retrying", "manager", "help")
+ALARM_STATES = ("overdue", "retrying", "manager", "help", "duress")
 
 
 @dataclass
@@ -440,6 +440,8 @@ STATE_LABELS = {
     "retrying": ("Overdue: call again", "danger"),
     "manager": ("Manager alerted", "danger"),
     "help": ("Help requested", "danger"),
+    # R-TRK-7: the office and managers only (the visitor's own phone never shows it).
+    "duress": ("DURESS: do not ring their phone; consider 999", "danger"),
     "left_safely": ("Left the visit safely", "info"),
     "closed_case": ("Back — case open for the manager", "secondary"),
 }
@@ -459,6 +461,8 @@ def board_state(signout: SignOut, now: datetime.datetime) -> tuple[str, bool]:
     behind = ladder_running and level > signout.escalation_stage
     if not signout.is_open:
         return "closed_case", False
+    if signout.duress_at is not None and signout.case_open:
+        return "duress", False  # R-TRK-7
     if signout.help_requested_at is not None and signout.case_open:
         return "help", False
     if signout.case_open or level >= signout.manager_step:
@@ -783,6 +787,7 @@ def _heartbeat_of(last_ran_at, now) -> dict:
 
 
 _URGENCY = [
+    "duress",  # R-TRK-7
     "help",
     "manager",
     "retrying",
@@ -830,7 +835,56 @@ def signouts_of_visitor(*, user: User) -> list[BoardRow]:
         )
         .distinct()
     )
-    return [_board_row(signout, now) for signout in signouts]
+    return [_visitor_row(signout, now) for signout in signouts if not _hidden_by_duress(signout)]
+
+
+def _hidden_by_duress(signout: SignOut) -> bool:
+    """R-TRK-7: after the duress PIN, the visitor's phone shows what it would have shown had
+    the action been done: a visit they said they were back from (or going home from) is gone."""
+    return signout.duress_at is not None and signout.duress_shows in (
+        SignOut.State.RETURNED,
+        SignOut.State.WENT_HOME,
+    )
+
+
+def _visitor_row(signout: SignOut, now) -> BoardRow:
+    """My visit's row. R-TRK-7: after the duress PIN (or three wrong PINs) it shows neither
+    help nor DURESS: the case is the office's and the managers', and the phone may not be in
+    the visitor's hands."""
+    if signout.help_requested_at is not None and signout.duress_at is not None:
+        if signout.duress_shows == SignOut.State.LEFT_SAFELY:
+            signout.state = SignOut.State.LEFT_SAFELY
+        elif signout.checkin_interval_seconds:
+            # A check-in under duress: the next one looks due as after a real check-in.
+            signout.checkin_due_at = checkin_due_for(signout, now=signout.duress_at)
+        label, css = STATE_LABELS[
+            "left_safely" if signout.state == SignOut.State.LEFT_SAFELY else "on_time"
+        ]
+        return BoardRow(
+            signout=signout,
+            state="left_safely" if signout.state == SignOut.State.LEFT_SAFELY else "on_time",
+            label=label,
+            css=css,
+            seconds_to_return=int((signout.expected_return_at - now).total_seconds()),
+            behind=False,
+            doubtful=signout.doubtful,
+        )
+    return _board_row(signout, now)
+
+
+def offices_to_call(*, user: User) -> list[dict]:
+    """The offline My visit page: each of my schools' office (monitor) phones. No child data."""
+    from schools.validators import format_uk_phone
+
+    schools = schools_for_user(user).exclude(monitor_phone="").order_by("name")
+    return [
+        {
+            "name": school.name,
+            "phone": school.monitor_phone,
+            "phone_display": format_uk_phone(school.monitor_phone),
+        }
+        for school in schools.only("name", "monitor_phone")
+    ]
 
 
 def escalation_cases(*, user: User) -> dict:

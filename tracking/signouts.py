@@ -38,6 +38,7 @@ from .ladder import (
     _load_for_messages,
     _notifications_create,
     _seconds,
+    checkin_due_for,
     reminder_due_for,
 )
 from .models import (
@@ -154,11 +155,16 @@ def signout_create(
         chain_user_ids=_chain_of(visit),
         chain_step_seconds=_seconds(school.chain_step_minutes),
         reminder_seconds=_seconds(school.chain_reminder_minutes),
+        # R-TRK-6: check-ins during long visits, at the school's interval as it is now.
+        checkin_interval_seconds=(
+            _seconds(school.checkin_interval_minutes) if school.checkin_interval_minutes else 0
+        ),
     )
     board_changed(school.pk)  # issue 15: the board's version, in this transaction
     signout.next_escalation_at = signout.due_times()[0]
     signout.reminder_due_at = reminder_due_for(expected_return_at, now=now)  # R-TRK-6
-    signout.save(update_fields=["next_escalation_at", "reminder_due_at"])
+    signout.checkin_due_at = checkin_due_for(signout, now=now)  # R-TRK-6
+    signout.save(update_fields=["next_escalation_at", "reminder_due_at", "checkin_due_at"])
     SignOutVisitor.objects.bulk_create(
         SignOutVisitor(
             signout=signout,
@@ -228,7 +234,10 @@ def _not_open(signout: SignOut) -> TrackingConflict:
 def _contact(*, actor, signout: SignOut, kind: str, via: str, visitor=None, now) -> SignOut:
     """R-ESC-6: any contact stops the ladder. The visitors are safe and on their way."""
     moved = SignOut.objects.filter(pk=signout.pk, state__in=SignOut.OPEN_STATES).update(
-        state=SignOut.State.LEFT_SAFELY, next_escalation_at=None, last_contact_at=now
+        state=SignOut.State.LEFT_SAFELY,
+        next_escalation_at=None,
+        last_contact_at=now,
+        checkin_due_at=None,  # R-TRK-6: they have left the visit
     )
     if not moved:
         raise _not_open(signout)
@@ -307,6 +316,9 @@ def signout_extend(
         acknowledged_at=None,
         acknowledged_label="",
         reminder_due_at=reminder_due_for(new_expected_return_at, now=now),  # R-TRK-6
+        # R-TRK-6: the next check-in counts from now; the round counts from the new time.
+        checkin_due_at=checkin_due_for(signout, now=now, expected_return_at=new_expected_return_at),
+        ladder_from_at=None,
     )
     if not moved:
         raise _not_open(signout)
@@ -342,6 +354,74 @@ def signout_extend(
 
 
 @transaction.atomic
+def signout_check_in(
+    *, actor, signout: SignOut, via: str, visitor=None, _attempt: int = 0
+) -> SignOut:
+    """R-TRK-6: "I'm OK, still on the visit" — a check-in during a long visit. The next one is
+    due a check-in interval from now. If a missed check-in had started the ladder, that round
+    stops (everyone alerted is told, R-ESC-10) and a new round counts from the expected return
+    again, as it did before the check-in was missed."""
+    now = timezone.now()
+    # Locked while we decide: a scan finding the check-in missed waits for us, or we for it.
+    fresh = (
+        SignOut.objects.select_for_update(of=("self",)).select_related("school").get(pk=signout.pk)
+    )
+    if fresh.state != SignOut.State.OUT:
+        raise (
+            _not_open(fresh)
+            if not fresh.is_open
+            else TrackingConflict("You have already left the visit safely: no check-in is needed.")
+        )
+    update = {
+        "last_contact_at": now,
+        "checkin_due_at": None if fresh.help_requested_at else checkin_due_for(fresh, now=now),
+    }
+    missed_round = fresh.ladder_from_at is not None
+    if missed_round:
+        # R-ESC-10 first: the stand-down belongs to the round that alerted people.
+        signout_stand_down(
+            signout=fresh, what=TrackingEvent.Kind.CHECKED_IN, recorded_by=_who(actor, visitor, via)
+        )
+        update.update(
+            ladder_round=F("ladder_round") + 1,
+            escalation_stage=0,
+            ladder_from_at=None,
+            next_escalation_at=fresh.expected_return_at
+            + datetime.timedelta(seconds=fresh.grace_seconds),
+            chain_base_at=None,
+            acknowledged_at=None,
+            acknowledged_label="",
+        )
+    moved = SignOut.objects.filter(
+        pk=fresh.pk, state=SignOut.State.OUT, ladder_round=fresh.ladder_round
+    ).update(**update)
+    if not moved:
+        # The round moved meanwhile (a scan found the check-in missed, an extension): decide
+        # again on the fresh row, as a call for help does.
+        if _attempt < 3:
+            return signout_check_in(
+                actor=actor, signout=signout, via=via, visitor=visitor, _attempt=_attempt + 1
+            )
+        raise TrackingConflict("Something changed meanwhile: look again, then check in.")
+    if missed_round:
+        _cancel_prompts(fresh)
+    _event(fresh, TrackingEvent.Kind.CHECKED_IN, via=via, actor=actor, visitor=visitor, now=now)
+    audit_event_create(
+        actor=actor,
+        school=fresh.school,
+        obj=fresh,
+        event_type="signout.checked_in",
+        changes={
+            "via": via,
+            "visitor": visitor.pk if visitor else None,
+            "after_missed": missed_round,
+        },
+    )
+    fresh.refresh_from_db()
+    return fresh
+
+
+@transaction.atomic
 def signout_return(*, actor, signout: SignOut, went_home: bool, via: str, visitor=None) -> SignOut:
     """R-TRK-2: back at school (signed in), or going straight home. Either closes tracking and
     marks the visit returned, in one transaction (R-ESC-6)."""
@@ -353,6 +433,7 @@ def signout_return(*, actor, signout: SignOut, went_home: bool, via: str, visito
         closed_at=now,
         closed_by=actor if actor is not None and actor.is_authenticated else None,
         last_contact_at=now,
+        checkin_due_at=None,  # R-TRK-6
     )
     if not moved:
         raise _not_open(signout)
@@ -384,10 +465,16 @@ def signout_help_request(
     via: str,
     visitor=None,
     enqueue: Enqueue | None = None,
+    duress: str = "",
+    duress_shows: str = "",
     _attempt: int = 0,
 ) -> SignOut:
     """R-ESC-7: "I need help" skips the ladder: the manager and the office are alerted at once.
-    Asking twice alerts once; the case stays open until the manager records an outcome."""
+    Asking twice alerts once; the case stays open until the manager records an outcome.
+
+    R-TRK-7: `duress` is "duress" (the duress PIN: marked DURESS, and `duress_shows` is what the
+    visitor's phone keeps showing) or "wrong_pins" (three wrong PINs in a row); either way the
+    alert says not to ring the visitor's phone and to consider 999."""
     now = timezone.now()
     fresh = SignOut.objects.get(pk=signout.pk)
     stage_read = fresh.escalation_stage
@@ -398,7 +485,10 @@ def signout_help_request(
         "resolved_by": None,
         "next_escalation_at": None,
         "last_contact_at": now,
+        "checkin_due_at": None,  # R-TRK-6: the manager has it now, not a timer
     }
+    if duress:  # R-TRK-7: the board marks it; the visitor's phone does not show it
+        update.update(duress_at=now, duress_shows=duress_shows)
     if fresh.escalation_stage <= fresh.manager_step and fresh.acknowledged_at is None:
         # R-ESC-9: the manager is alerted now; if nobody acknowledges, the chain follows from
         # now, as after the manager step of the ladder.
@@ -417,6 +507,16 @@ def signout_help_request(
     if not moved:
         fresh = SignOut.objects.get(pk=signout.pk)
         if fresh.help_requested_at is not None:
+            if duress and fresh.duress_at is None:
+                # R-TRK-7: help was already raised; the board now marks it DURESS too.
+                SignOut.objects.filter(pk=fresh.pk).update(duress_at=now, duress_shows=duress_shows)
+                audit_event_create(
+                    actor=actor,
+                    school=fresh.school,
+                    obj=fresh,
+                    event_type="signout.duress",
+                    changes={"via": via, "visitor": visitor.pk if visitor else None},
+                )
             return fresh  # already asked: the manager and the office were alerted then
         if fresh.is_open and _attempt < 3:
             # A scan moved the ladder between our read and our update: decide again.
@@ -426,6 +526,8 @@ def signout_help_request(
                 via=via,
                 visitor=visitor,
                 enqueue=enqueue,
+                duress=duress,
+                duress_shows=duress_shows,
                 _attempt=_attempt + 1,
             )
         raise _not_open(signout)
@@ -449,18 +551,28 @@ def signout_help_request(
             asked_by=str(asked_by or "A visitor"),
             from_office=visitor is None,
             ack_url=AckUrlMaker(signout, now=now),
+            duress=duress,
         ),
         key=f"signout:{signout.pk}:help",
         supersedable=False,
         now=now,
     )
-    _event(signout, TrackingEvent.Kind.HELP, via=via, actor=actor, visitor=visitor, now=now)
+    reason = {"duress": "DURESS: the duress PIN was used", "wrong_pins": "Three wrong PINs"}
+    _event(
+        signout,
+        TrackingEvent.Kind.HELP,
+        via=via,
+        actor=actor,
+        visitor=visitor,
+        now=now,
+        reason=reason.get(duress, ""),
+    )
     audit_event_create(
         actor=actor,
         school=signout.school,
         obj=signout,
         event_type="signout.help_requested",
-        changes={"via": via, "visitor": visitor.pk if visitor else None},
+        changes={"via": via, "visitor": visitor.pk if visitor else None, "duress": duress},
     )
     _after_commit(created, enqueue)
     signout.refresh_from_db()

@@ -18,8 +18,25 @@ from audit.downloads import same_site_download
 from core.client import client_address
 from riskassess.gates import assessment_currency
 
-from . import acknowledgements, checkins, common, outbox, receipts, selectors, signouts
-from .forms import CallAttemptForm, DecisionForm, ExtendForm, SignOutForm, add_service_errors
+from . import (
+    acknowledgements,
+    checkins,
+    common,
+    locations,
+    outbox,
+    pins,
+    receipts,
+    selectors,
+    signouts,
+)
+from .forms import (
+    CallAttemptForm,
+    DecisionForm,
+    ExtendForm,
+    PinsForm,
+    SignOutForm,
+    add_service_errors,
+)
 from .models import AckLink, Acknowledgement, CheckInLink, SignOut, TrackingEvent
 from .throttle import throttle_hit
 from .tokens import (
@@ -103,10 +120,105 @@ def escalations(request):
 @require_GET
 def my_visit(request):
     """The visitor's phone page while out: big buttons, 999 first (R-TRK-2, R-ESC-7)."""
+    rows = selectors.signouts_of_visitor(user=request.user)
     return render(
         request,
         "tracking/my_visit.html",
-        {"rows": selectors.signouts_of_visitor(user=request.user)},
+        {"rows": rows, "needs_pin": bool(rows) and pins.pin_required(request.user)},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# My visit as an app: the manifest, the service worker and its offline page (issue 13)
+# ---------------------------------------------------------------------------------------------
+
+
+def app_precache() -> list[str]:
+    """Everything the service worker may cache: the offline page and its two stylesheets. No
+    page with a child's details is ever in this list (tests/tracking/test_my_visit_app.py)."""
+    from django.templatetags.static import static
+
+    return [
+        reverse("tracking:app_offline"),
+        static("vendor/bootstrap/bootstrap.min.css"),
+        static("css/homeward.css"),
+    ]
+
+
+@require_GET
+def my_visit_manifest(request):
+    """The web app manifest (public: browsers fetch it without cookies; it holds no data)."""
+    body = render_to_string(
+        "tracking/app/manifest.webmanifest",
+        {"start_url": reverse("tracking:mine"), "scope": reverse("tracking:mine")},
+    )
+    return HttpResponse(body, content_type="application/manifest+json")
+
+
+@require_GET
+def my_visit_service_worker(request):
+    """The service worker, served under my-visit/ so that its scope is My visit (public: the
+    browser fetches it to update it; it holds no data)."""
+    import hashlib
+
+    precache = app_precache()
+    body = render_to_string(
+        "tracking/app/sw.js",
+        {
+            "scope": reverse("tracking:mine"),
+            "offline_url": reverse("tracking:app_offline"),
+            "precache": json.dumps(precache),
+            "version": hashlib.sha256("\n".join(precache).encode()).hexdigest()[:12],
+        },
+    )
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"  # a new worker is picked up at once
+    response["Service-Worker-Allowed"] = reverse("tracking:mine")
+    return response
+
+
+@login_required
+@require_GET
+def my_visit_offline(request):
+    """What My visit shows with no data: the office's number, 999 and the reply words. Cached
+    by the service worker, so it holds nothing about any child or any visit."""
+    return render(
+        request,
+        "tracking/app/offline.html",
+        {"offices": selectors.offices_to_call(user=request.user)},
+    )
+
+
+@login_required
+@GET_POST
+def my_pins(request):
+    """R-TRK-7: set, change or remove my check-in PIN and duress PIN. Only ever my own; the
+    PINs are never shown back, even when the form is refused."""
+    from django.core.exceptions import ValidationError
+
+    form = PinsForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("remove"):
+        pins.pins_clear(user=request.user)
+        messages.success(request, "Your PINs are removed: checking in no longer asks for one.")
+        return redirect("tracking:pins")
+    if request.method == "POST" and form.is_valid():
+        try:
+            pins.pins_set(
+                user=request.user,
+                pin=form.cleaned_data["pin"],
+                duress_pin=form.cleaned_data["duress_pin"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, "Your PINs are set: checking in from your phone asks for one."
+            )
+            return redirect("tracking:pins")
+    return render(
+        request,
+        "tracking/pins.html",
+        {"form": form, "has_pins": pins.pin_required(request.user)},
     )
 
 
@@ -180,6 +292,13 @@ ACTIONS = {
         "button": "Back at school",
         "done": "Signed in: back at school.",
     },
+    "check_in": {
+        "title": "Check in",
+        "explain": "You are still on the visit and all is well. The next check-in is due one "
+        "check-in interval from now.",
+        "button": "I'm OK — check in",
+        "done": "Checked in. Thank you.",
+    },
     "help": {
         "title": "I need help",
         "explain": "If anyone is in immediate danger, call 999 first. This alerts the manager "
@@ -190,11 +309,21 @@ ACTIONS = {
 }
 
 
+# R-TRK-7: why a PIN was refused, in plain words (never which PIN, never the PIN).
+PIN_REFUSED = {
+    pins.Verdict.MISSING: "Enter your check-in PIN.",
+    pins.Verdict.WRONG: "That PIN is not right: nothing was recorded. Try again.",
+    pins.Verdict.LOCKED: "Too many tries: wait 10 minutes, or call the office.",
+}
+
+
 def _do(action: str, *, actor, signout, via, visitor):
     if action == "phone_in":
         return signouts.signout_phone_in(actor=actor, signout=signout, via=via, visitor=visitor)
     if action == "help":
         return signouts.signout_help_request(actor=actor, signout=signout, via=via, visitor=visitor)
+    if action == "check_in":  # R-TRK-6
+        return signouts.signout_check_in(actor=actor, signout=signout, via=via, visitor=visitor)
     return signouts.signout_return(
         actor=actor, signout=signout, went_home=action == "going_home", via=via, visitor=visitor
     )
@@ -205,13 +334,34 @@ def _action_view(request, pk: int, action: str):
     via, visitor = _actor(request, signout)
     default = reverse("tracking:mine") if visitor else reverse("tracking:board")
     words = ACTIONS[action]
+    needs_pin = visitor is not None and action in pins.PIN_ACTIONS and pins.pin_required(visitor)
     if request.method == "POST":
+        verdict = pins.Verdict.NOT_SET
+        if needs_pin:
+            # R-TRK-7: the visitor's own "I'm OK" needs their PIN. The duress PIN answers
+            # exactly as the check-in PIN does; help was raised silently instead of the action.
+            verdict = pins.pin_verify(
+                user=visitor,
+                pin=request.POST.get("pin", ""),
+                signout=signout,
+                action=action,
+                via=via,
+            )
+            if verdict in PIN_REFUSED:
+                messages.error(request, PIN_REFUSED[verdict])
+                return redirect(_next(request, default))
         try:
-            _do(action, actor=request.user, signout=signout, via=via, visitor=visitor)
+            if verdict != pins.Verdict.DURESS:
+                _do(action, actor=request.user, signout=signout, via=via, visitor=visitor)
         except REFUSED as error:
             for text in _errors(error):
                 messages.error(request, text)
         else:
+            if visitor is not None:
+                # R-TRK-8: the phone's position, only if they ticked "share my location".
+                locations.location_record(
+                    signout=signout, visitor=visitor, data=request.POST, via=via
+                )
             messages.success(request, words["done"])
             if visitor is not None and action in ("returned", "going_home"):
                 # Back (or going home) from the phone: the next job is the Home Visit record,
@@ -225,7 +375,13 @@ def _action_view(request, pk: int, action: str):
     return render(
         request,
         "tracking/action_confirm.html",
-        {"signout": signout, "action": action, "words": words, "next": _next(request, default)},
+        {
+            "signout": signout,
+            "action": action,
+            "words": words,
+            "next": _next(request, default),
+            "needs_pin": needs_pin,
+        },
     )
 
 
@@ -245,6 +401,13 @@ def going_home(request, pk: int):
 @GET_POST
 def returned(request, pk: int):
     return _action_view(request, pk, "returned")
+
+
+@login_required
+@GET_POST
+def check_in(request, pk: int):
+    """R-TRK-6: "I'm OK" during a long visit: the next check-in is due an interval from now."""
+    return _action_view(request, pk, "check_in")
 
 
 @login_required
@@ -339,6 +502,7 @@ def _emergency_context(request, signout: SignOut) -> dict:
         "managers": _managers(signout),
         "show_risk_notes": selectors.may_read_risk_notes(user=request.user, signout=signout),
         "may_decide": selectors.may_decide(user=request.user, signout=signout),
+        "last_location": locations.location_last(signout),  # R-TRK-8
     }
 
 
@@ -538,18 +702,34 @@ def checkin(request, token: str):
     # R-TRK-4: after tracking closed the page says so, and offers "I am still out".
     closed = checkins.closed_words(signout) if not signout.is_open else ""
     still_out = signout.state in checkins.REOPENABLE and link.answer != "still_out"
+    needs_pin = pins.pin_required(link.visitor.user)
     if request.method == "POST":
+        answer = request.POST.get("answer", "")
         try:
-            link = checkins.checkin_answer(
-                link=link, answer=request.POST.get("answer", ""), client_ip=ip
-            )
+            if answer == CheckInLink.Answer.SAFE and needs_pin:
+                # R-TRK-7: "I'm safe" needs the PIN; the duress PIN looks exactly the same.
+                link = checkins.checkin_answer_with_pin(
+                    link=link, pin=request.POST.get("pin", ""), client_ip=ip
+                )
+            else:
+                link = checkins.checkin_answer(link=link, answer=answer, client_ip=ip)
         except checkins.CheckInRefused as error:
             return render(
                 request,
                 "tracking/checkin.html",
-                {"refused": str(error), "link": link, "still_out": still_out and closed},
+                {
+                    "refused": str(error),
+                    "link": link,
+                    "still_out": still_out and closed,
+                    "needs_pin": needs_pin,
+                    "pin_again": error.pin_again,
+                },
                 status=200 if link.used_at or closed else 400,
             )
+        # R-TRK-8: the phone's position, only if they ticked "share my location".
+        locations.location_record(
+            signout=signout, visitor=link.visitor.user, data=request.POST, via="link"
+        )
         return render(request, "tracking/checkin.html", {"link": link, "done": True})
     if closed:
         return render(
@@ -559,7 +739,9 @@ def checkin(request, token: str):
         )
     if link.used_at is not None:
         return _checkin_refused(request, "This link has already been used. Thank you.")
-    return render(request, "tracking/checkin.html", {"link": link, "done": False})
+    return render(
+        request, "tracking/checkin.html", {"link": link, "done": False, "needs_pin": needs_pin}
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ for a DSL to decide. Nothing is deleted: deciding and destroying stay with peopl
 - Child protection records: reviewed when the pupil reaches date of birth + 25 years. A pupil
   whose child protection file came from another school (through Homeward or on paper, R-REC-8)
   has one, whether or not their CP flag is set.
-- Tracking data about staff (sign-out and return times, mobiles, phone-ins and the call log of
-  a visit): reviewed RETENTION_STAFF_TRACKING_DAYS after the visit ended.
+- Tracking data about staff (sign-out and return times, mobiles, phone-ins, the call log and
+  the locations a visitor chose to share with a check-in, R-TRK-8: all held by the visit's
+  SignOut and deleted with it): reviewed RETENTION_STAFF_TRACKING_DAYS after the visit ended.
 
 The list names pupils and visits by number (and UPN), never by name, so it is safe to keep in a
 scheduled job's log; each opens in Homeward at the link shown.
