@@ -126,6 +126,7 @@ class ScanReport:
     errors: int = 0
     claimed_by_others: int = 0
     reminded: int = 0  # R-TRK-6 (issue 13)
+    fallbacks: int = 0  # R-ESC-11 (issue 12): alerts repeated by a call and email
     fired: list[tuple[int, int, int]] = field(default_factory=list)  # (signout, round, step)
 
 
@@ -150,6 +151,8 @@ def escalation_scan(
             break
     # R-TRK-6 (issue 13): reminders before the return, a due time of the same engine.
     report.reminded = reminders_send_due(now=now, enqueue=enqueue, limit=limit)
+    # R-ESC-11 (issue 12): alerts not delivered in time, repeated by a call and by email.
+    report.fallbacks = fallbacks_due_fire(now=now, enqueue=enqueue, limit=limit)
     report.requeued = notifications_requeue(now=now, enqueue=enqueue)
     report.marked_in_doubt = notifications_mark_in_doubt(now=now)
     heartbeat_beat(name=ESCALATION_SCAN)
@@ -499,3 +502,16 @@ def signout_remind(
     )
     _after_commit(created, enqueue)
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Fallback calls for alerts not delivered (R-ESC-11, issue 12; tracking/fallback.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def fallbacks_due_fire(*, now: datetime.datetime, enqueue: Enqueue | None, limit: int) -> int:
+    """The scan's pass over alert SMS whose fallback is due (a due time of this engine, claimed
+    in tracking.fallback)."""
+    from .fallback import fallbacks_fire_due
+
+    return fallbacks_fire_due(now=now, enqueue=enqueue, limit=limit)

@@ -80,6 +80,10 @@ def _notifications_create(
                 retry_at=requeue_at,
             )
         )
+    # R-ESC-11: an alert SMS not delivered in time is repeated by a call and by email.
+    from .fallback import fallback_arm
+
+    fallback_arm(rows, now=now)
     if once:
         existing = set(
             Notification.objects.filter(idempotency_key__in=seen).values_list(
@@ -174,6 +178,20 @@ _EMAIL_NOT_SENT = (
 
 
 def _deliver(notification: Notification) -> str:
+    if notification.channel == Notification.Channel.VOICE:
+        # R-ESC-11: the fallback call; Twilio fetches what to say from the signed URL.
+        from django.urls import reverse
+
+        from .tokens import voice_token_make
+        from .voice import voice_call
+
+        token = voice_token_make(notification.pk)
+        return voice_call(
+            to=notification.address,
+            script=notification.body,
+            url=settings.SITE_URL + reverse("tracking:voice_twiml", args=[token]),
+            status_callback=settings.SITE_URL + reverse("tracking:twilio_call_status"),
+        )
     if notification.channel == Notification.Channel.SMS:
         return sms_send(
             to=notification.address,
