@@ -23,6 +23,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -70,7 +71,7 @@ def fallbacks_fire_due(
     """The scan's pass over due fallbacks. Returns how many alerts were repeated."""
     due = list(
         Notification.objects.filter(fallback_due_at__lte=now)
-        .order_by("fallback_due_at")
+        .order_by("fallback_due_at", "pk")
         .values_list("pk", "fallback_due_at")[:limit]
     )
     fired = 0
@@ -98,6 +99,16 @@ def _not_needed(sms: Notification) -> str:
         return "replaced by a newer round"
     if signout.acknowledged_at is not None:
         return "acknowledged"
+    newer = Notification.objects.filter(
+        signout_id=sms.signout_id,
+        channel=Notification.Channel.SMS,
+        address=sms.address,
+        template__in=FALLBACK_TEMPLATES,
+        pk__gt=sms.pk,
+    ).filter(Q(fallback_due_at__isnull=False) | Q(fallback_fired_at__isnull=False))
+    if newer.exists():
+        # Several alerts to one phone at once (a scan catching up): one call, not a burst.
+        return "a newer alert to the same phone is repeated instead"
     help_alert = sms.step is not None and sms.step.kind == EscalationStep.Kind.HELP
     if signout.state != SignOut.State.OUT and not help_alert:
         return "the visitors are safe"
