@@ -44,8 +44,10 @@ class FakeSmsProvider:
         self.deliver_after = lambda: 0.2  # seconds before the delivery receipt
         self.answered_by = "human"  # or "machine_start", "fax"…; None: nobody answers
         self.press: str | None = "1"  # the key the person presses; None: nothing
+        self.press_to: set[str] | None = None  # only on calls to these numbers (None: all)
         self.callback_log: list[dict] = []
         self.callbacks_done = threading.Event()
+        self._callback_lock = threading.Lock()
         self.delay = 0.0
         self.hold: threading.Event | None = None
         self.received = threading.Event()
@@ -147,23 +149,42 @@ class FakeSmsProvider:
         finally:
             self.callbacks_done.set()
 
-    def post_signed(self, url: str, form: dict, token: str = TWILIO_TOKEN):
-        """POST `form` to `url` as Twilio does. Returns the response (None if unreachable)."""
+    def post_signed(self, url: str, form: dict, token: str = TWILIO_TOKEN, attempts: int = 5):
+        """POST `form` to `url` as Twilio does, one callback at a time, trying again after a
+        5xx as Twilio does with callback retries switched on (on SQLite the test's in-memory
+        database locks whole tables while the test thread reads). Each attempt is logged.
+        Returns the last response (None if unreachable)."""
         import requests
         from twilio.request_validator import RequestValidator
 
         signature = RequestValidator(token).compute_signature(url, form)
-        try:
-            response = requests.post(
-                url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30
-            )
-        except requests.RequestException:
-            response = None
-        with self._lock:
-            self.callback_log.append(
-                {"url": url, "form": form, "status": getattr(response, "status_code", None)}
-            )
+        response = None
+        for attempt in range(1, attempts + 1):
+            with self._callback_lock:
+                try:
+                    response = requests.post(
+                        url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30
+                    )
+                except requests.RequestException:
+                    response = None
+            status = getattr(response, "status_code", None)
+            with self._lock:
+                self.callback_log.append(
+                    {"url": url, "form": form, "status": status, "attempt": attempt}
+                )
+            if status is not None and status < 500:
+                break
+            time.sleep(0.2)
         return response
+
+    def callbacks_refused(self) -> list[dict]:
+        """Callbacks whose last attempt was not accepted (a 4xx or 5xx, or no answer)."""
+        with self._lock:
+            log = list(self.callback_log)
+        last = {}
+        for entry in log:
+            last[(entry["url"], tuple(sorted(entry["form"].items())))] = entry
+        return [e for e in last.values() if e["status"] not in (200, 204)]
 
     def _sms_callbacks(self, sid: str, data: dict) -> None:
         url = data.get("StatusCallback")
@@ -191,7 +212,10 @@ class FakeSmsProvider:
             return
         answered = {**base, "CallStatus": "in-progress", "AnsweredBy": self.answered_by}
         response = self.post_signed(twiml_url, answered) if twiml_url else None
-        if response is not None and response.status_code == 200 and self.press is not None:
+        pressing = self.press is not None and (
+            self.press_to is None or data.get("To") in self.press_to
+        )
+        if response is not None and response.status_code == 200 and pressing:
             action = gather_action(response.text)
             if action:
                 self.post_signed(
