@@ -19,6 +19,9 @@ urlpatterns = [
     path("<int:pk>/emergency/briefing.pdf", views.briefing_pdf, name="briefing_pdf"),
     path("<int:pk>/decision/", views.decision, name="decision"),
     path("<int:pk>/acknowledge/", views.acknowledge_case, name="acknowledge_case"),
+    # R-ESC-9: the Headteacher's (and the DSL's) escalation chain settings.
+    path("escalation-chain/", views.chain_settings_home, name="chain_settings_home"),
+    path("escalation-chain/<int:school_pk>/", views.chain_settings, name="chain_settings"),
     path("messages/<int:pk>/resend/", views.notification_resend, name="resend"),
     # Public by design: the signed, one-time link texted to an overdue visitor.
     path("check-in/<str:token>/", views.checkin, name="checkin"),

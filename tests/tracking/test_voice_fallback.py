@@ -338,3 +338,16 @@ def test_an_unanswered_call_says_so(client, manager_call):
     signed_post(client, path, {"CallSid": manager_call.provider_ref, "CallStatus": "no-answer"})
     manager_call.refresh_from_db()
     assert manager_call.state_words == "no answer"
+
+
+def test_the_emergency_page_says_what_became_of_each_message(
+    client, clock, manager_call, signed_in, max
+):
+    # R-ESC-11: delivery state in words where the ladder's messages are listed.
+    clock.move_to(R + 31 * minute)
+    press(client, manager_call, "1")
+    page = signed_in(max).get(reverse("tracking:emergency", args=[manager_call.signout_id]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "SMS to Max Example (manager): not delivered — calling instead" in text
+    assert "Phone call to Max Example (manager): call answered, acknowledged 13:31" in text
