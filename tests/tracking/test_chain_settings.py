@@ -128,7 +128,7 @@ def test_somebody_from_another_school_cannot_be_added(signed_in, hugh, oakfield,
     # R-ESC-9: only the school's own staff.
     response = signed_in(hugh).post(url(oakfield), {"action": "add", "user": bea.pk})
     assert response.status_code == 400
-    assert "Choose somebody on the school's staff." in response.content.decode()
+    assert "Choose somebody on the school&#x27;s staff." in response.content.decode()
     assert order(oakfield) == []
 
 
