@@ -1,7 +1,8 @@
 """An alert that did not arrive is repeated by a phone call and by email (R-ESC-11).
 
 Every alert SMS that carries an acknowledgement link (to the monitor, the manager, a chain member,
-every DSL and the Head, or a call for help: `FALLBACK_TEMPLATES`) is armed when it is created: its
+every DSL and the Head, or a call for help: `FALLBACK_TEMPLATES`) is armed when it is created
+(tracking.outbox.fallback_arm): its
 `Notification.fallback_due_at` is DELIVERY_FALLBACK_MINUTES (2) ladder minutes later, provided the
 SMS provider reports delivery at all (Twilio and GOV.UK Notify do; the console does not). A
 delivery receipt "delivered" disarms it (tracking.receipts); "undelivered" or "failed" brings it
@@ -33,36 +34,9 @@ from audit.services import audit_event_create
 from . import messages as ladder_messages
 from .acknowledgements import AckUrlMaker, signout_acknowledge
 from .models import Acknowledgement, EscalationStep, Notification, SignOut
-from .outbox import Enqueue, _after_commit
-from .sms import sms_receipts_expected
+from .outbox import FALLBACK_TEMPLATES, Enqueue, _after_commit
 
 logger = logging.getLogger(__name__)
-
-# The alert SMS that carry an acknowledgement link (tracking.messages).
-FALLBACK_TEMPLATES = ("overdue_office", "retry_office", "manager", "chain", "help")
-
-
-def fallback_delay() -> datetime.timedelta:
-    """DELIVERY_FALLBACK_MINUTES in ladder minutes (bench/escalation.py compresses them)."""
-    from .ladder import ladder_minute
-
-    return settings.DELIVERY_FALLBACK_MINUTES * ladder_minute()
-
-
-def fallback_arm(rows: list[Notification], *, now: datetime.datetime) -> None:
-    """Set the fallback due time on the alert SMS among `rows` (not yet saved)."""
-    if settings.DELIVERY_FALLBACK_MINUTES <= 0:
-        return
-    alerts = [
-        row
-        for row in rows
-        if row.channel == Notification.Channel.SMS and row.template in FALLBACK_TEMPLATES
-    ]
-    if not alerts or not sms_receipts_expected():
-        return
-    due = now + fallback_delay()
-    for row in alerts:
-        row.fallback_due_at = due
 
 
 def fallbacks_fire_due(

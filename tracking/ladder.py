@@ -31,7 +31,8 @@ from visits.models import Visit
 
 from . import messages as ladder_messages
 from .acknowledgements import AckUrlMaker
-from .common import _event
+from .common import _event, ladder_minute
+from .fallback import fallbacks_fire_due
 from .models import (
     CheckInLink,
     EscalationStep,
@@ -70,12 +71,6 @@ def heartbeat_beat(*, name: str) -> None:
     now = timezone.now()
     if not Heartbeat.objects.filter(name=name).update(last_ran_at=now):
         Heartbeat.objects.get_or_create(name=name, defaults={"last_ran_at": now})
-
-
-def ladder_minute() -> datetime.timedelta:
-    """A minute of the school's ladder settings. Always 60 s, except in bench/escalation.py,
-    which compresses minutes to seconds to run hundreds of ladders in a few minutes."""
-    return datetime.timedelta(seconds=settings.ESCALATION_MINUTE_SECONDS)
 
 
 def _seconds(minutes: int) -> int:
@@ -512,6 +507,4 @@ def signout_remind(
 def fallbacks_due_fire(*, now: datetime.datetime, enqueue: Enqueue | None, limit: int) -> int:
     """The scan's pass over alert SMS whose fallback is due (a due time of this engine, claimed
     in tracking.fallback)."""
-    from .fallback import fallbacks_fire_due
-
     return fallbacks_fire_due(now=now, enqueue=enqueue, limit=limit)

@@ -28,9 +28,9 @@ from audit.services import audit_event_create
 from core.enqueue import send_now
 from schools.models import User
 
-from .common import TrackingConflict
+from .common import TrackingConflict, ladder_minute
 from .models import Notification, SignOut
-from .sms import SmsNotSent, sms_send
+from .sms import SmsNotSent, sms_receipts_expected, sms_send
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +81,6 @@ def _notifications_create(
             )
         )
     # R-ESC-11: an alert SMS not delivered in time is repeated by a call and by email.
-    from .fallback import fallback_arm
-
     fallback_arm(rows, now=now)
     if once:
         existing = set(
@@ -97,6 +95,33 @@ def _notifications_create(
     else:
         Notification.objects.bulk_create(rows)
     return list(Notification.objects.filter(idempotency_key__in=seen).values_list("pk", flat=True))
+
+
+# R-ESC-11: the alert SMS that carry an acknowledgement link (tracking.messages); one not
+# delivered in time is repeated by a phone call and by email (tracking.fallback).
+FALLBACK_TEMPLATES = ("overdue_office", "retry_office", "manager", "chain", "help")
+
+
+def fallback_delay() -> datetime.timedelta:
+    """DELIVERY_FALLBACK_MINUTES in ladder minutes (bench/escalation.py compresses them)."""
+    return settings.DELIVERY_FALLBACK_MINUTES * ladder_minute()
+
+
+def fallback_arm(rows: list[Notification], *, now: datetime.datetime) -> None:
+    """R-ESC-11: set the fallback due time on the alert SMS among `rows` (not yet saved), when
+    the SMS provider reports delivery at all."""
+    if settings.DELIVERY_FALLBACK_MINUTES <= 0:
+        return
+    alerts = [
+        row
+        for row in rows
+        if row.channel == Notification.Channel.SMS and row.template in FALLBACK_TEMPLATES
+    ]
+    if not alerts or not sms_receipts_expected():
+        return
+    due = now + fallback_delay()
+    for row in alerts:
+        row.fallback_due_at = due
 
 
 def notifications_enqueue(ids: list[int]) -> None:
