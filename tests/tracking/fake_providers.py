@@ -1,7 +1,6 @@
 """Fake SMS providers and a mail server on 127.0.0.1, started by the test: the real client
 libraries (twilio, notifications-python-client, smtplib) talk to them over real sockets."""
 
-import contextlib
 import json
 import socket
 import threading
@@ -49,7 +48,8 @@ class FakeSmsProvider:
         self.callback_log: list[dict] = []
         self.callbacks_done = threading.Event()
         self._callback_lock = threading.Lock()
-        self.serialize_callbacks = True  # bench/escalation.py posts them in parallel
+        self.serialize_callbacks = True  # bench/escalation.py posts them in parallel…
+        self.parallel_callbacks = threading.BoundedSemaphore(8)  # …at most 8 at a time
         self.delay = 0.0
         self.hold: threading.Event | None = None
         self.received = threading.Event()
@@ -162,7 +162,7 @@ class FakeSmsProvider:
         signature = RequestValidator(token).compute_signature(url, form)
         response = None
         for attempt in range(1, attempts + 1):
-            with self._callback_lock if self.serialize_callbacks else contextlib.nullcontext():
+            with self._callback_lock if self.serialize_callbacks else self.parallel_callbacks:
                 try:
                     response = requests.post(
                         url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30
