@@ -247,6 +247,9 @@ EMAIL_TIMEOUT = 20
 
 # SMS: a backend chosen like EMAIL_BACKEND (tracking/sms.py).
 SMS_BACKEND = env.str("SMS_BACKEND", default="tracking.sms.ConsoleBackend")
+# R-ESC-11: phone calls for an alert that was not delivered (tracking/voice.py):
+# tracking.voice.TwilioBackend (TWILIO_*), tracking.voice.ConsoleBackend (development).
+VOICE_BACKEND = env.str("VOICE_BACKEND", default="tracking.voice.ConsoleBackend")
 SMS_SENDER = env.str("SMS_SENDER", default="Homeward")
 
 # Celery. Without REDIS_URL the broker is the filesystem (no server), for `make run`.
@@ -432,6 +435,11 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM = env.str("TWILIO_FROM", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+# The number calls come from (a messaging service SID cannot call): TWILIO_FROM when empty.
+TWILIO_VOICE_FROM = env.str("TWILIO_VOICE_FROM", default="")
+# R-ESC-11: an alert SMS not delivered within this many minutes (ladder minutes) is repeated by a
+# phone call and by email; one reported undelivered or failed is repeated at once. 0: never.
+DELIVERY_FALLBACK_MINUTES = env.int("DELIVERY_FALLBACK_MINUTES", default=2)
 NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
 NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID", default="")
 NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")

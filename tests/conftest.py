@@ -164,12 +164,16 @@ def signed_in(client):
 @pytest.fixture(autouse=True)
 def _sms_kept_in_memory(settings):
     """SMS go to tracking.sms.outbox (read it like mail.outbox), never to a provider."""
-    from tracking import sms
+    from tracking import sms, voice
 
     settings.SMS_BACKEND = "tracking.sms.InMemoryBackend"
+    # R-ESC-11: phone calls too (tracking.voice.outbox).
+    settings.VOICE_BACKEND = "tracking.voice.InMemoryBackend"
     sms.outbox.clear()
+    voice.outbox.clear()
     yield
     sms.outbox.clear()
+    voice.outbox.clear()
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """Nothing about a child leaves Homeward in a message or a log line (issue #7).
 
 Every test, as it ends (before its database is rolled back), has every email it sent (Django's
-mail.outbox), every SMS (tracking.sms.outbox, once the in-memory SMS backend exists) and every
-log line it wrote scanned for the names, dates of birth and addresses of the pupils in the
-database. Any hit fails that test, so the whole suite is scanned, under pytest-xdist too (each
-worker scans its own tests). Emails and SMS carry staff names, times and a link only.
+mail.outbox), every SMS (tracking.sms.outbox, once the in-memory SMS backend exists), every
+phone call's script (tracking.voice.outbox, and the scripts of the calls in the database: what
+the call says, R-ESC-11) and every log line it wrote scanned for the names, dates of birth and
+addresses of the pupils in the database. Any hit fails that test, so the whole suite is scanned,
+under pytest-xdist too (each worker scans its own tests). Emails, SMS and calls carry staff
+names, times and a link only.
 """
 
 import datetime
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import pytest
 
 _SMS_START = pytest.StashKey[int]()
+_CALL_START = pytest.StashKey[int]()
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,30 @@ def _sms_texts(start: int):
         yield f"SMS {number}", str(getattr(message, "body", message))
 
 
+def voice_outbox() -> list:
+    """tracking.voice.outbox (the in-memory call backend's calls), else nothing."""
+    try:
+        module = importlib.import_module("tracking.voice")
+    except ImportError:
+        return []
+    return list(getattr(module, "outbox", []) or [])
+
+
+def _call_texts(start: int):
+    outbox = voice_outbox()
+    for number, call in enumerate(outbox[start if start <= len(outbox) else 0 :], start=1):
+        yield f"phone call {number}", str(getattr(call, "script", call))
+
+
+def _call_scripts_in_database():
+    """R-ESC-11: what each phone call in the database says (what Twilio is told to say comes
+    from these rows), whichever backend placed it."""
+    from tracking.models import Notification
+
+    rows = Notification.objects.filter(channel="voice").values_list("pk", "body")
+    return [(f"phone call script {pk}", body) for pk, body in rows]
+
+
 def _log_texts(item):
     try:
         from _pytest.logging import caplog_records_key
@@ -136,16 +163,18 @@ def scan(item) -> list[Leak]:
     texts = [
         *_email_texts(),
         *_sms_texts(item.stash.get(_SMS_START, 0)),
+        *_call_texts(item.stash.get(_CALL_START, 0)),
         *_log_texts(item),
     ]
     if not texts:
-        return []
+        return []  # (a fallback call always comes with its email, so its script is read too)
     from django.core.exceptions import SynchronousOnlyOperation
     from django.db import DatabaseError
     from django.db.transaction import TransactionManagementError
 
     try:
         children = children_in_database()
+        texts += _call_scripts_in_database() if children else []
     except (RuntimeError, DatabaseError, TransactionManagementError, SynchronousOnlyOperation):
         # A test without database access (or a browser test, whose data lives in the server it
         # started) has no children here to leak.
@@ -156,6 +185,7 @@ def scan(item) -> list[Leak]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     item.stash[_SMS_START] = len(sms_outbox())
+    item.stash[_CALL_START] = len(voice_outbox())
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -64,6 +64,16 @@ PUBLIC = {
     "tracking:notify_sms_reply": "GOV.UK Notify posts the texts visitors send back: the "
     "callback's bearer token is the key (403 without it); POST only "
     "(tests/tracking/test_replies.py)",
+    "tracking:twilio_call_status": "Twilio's call status callbacks for the fallback call: POST "
+    "only, refused with 403 and audited unless signed with the auth token "
+    "(tests/tracking/test_voice_fallback.py)",
+    "tracking:voice_twiml": "Twilio asks what the fallback call says: its signature over the URL "
+    "and form is the key (403 without it), and the URL's token is the call's id signed by "
+    "Homeward (404 otherwise); POST only; says no child's details "
+    "(tests/tracking/test_voice_fallback.py)",
+    "tracking:voice_keypress": "the key pressed on the fallback call: Twilio's signature (403 "
+    "without it) and Homeward's signed token; 1 from a person acknowledges, a machine never "
+    "(tests/tracking/test_voice_fallback.py)",
 }
 
 # Public URLs whose 503 is an answer, not a crash: the readiness check says "not ready" when the
@@ -80,6 +90,8 @@ PUBLIC_KWARGS = {
     "openid_connect_callback": {"provider_id": "no-such-school"},
     "sso:invitation": {"token": "not-a-real-token"},
     "tracking:acknowledge": {"token": "not-a-real-token"},
+    "tracking:voice_twiml": {"token": "not-a-real-token"},
+    "tracking:voice_keypress": {"token": "not-a-real-token"},
 }
 
 
@@ -342,6 +354,16 @@ PAGES: dict[str, Page] = {
         allowed=("olive", "dana", "hugh", "max"),
         forbidden=("sam", "tess"),
         kwargs=lambda world: {"pk": world["signout"].pk},
+        scoped=True,
+    ),
+    # R-ESC-9: the Headteacher and the DSL set the school's escalation chain.
+    "tracking:chain_settings_home": Page(
+        allowed=("hugh", "dana"), forbidden=("sam", "olive", "max")
+    ),
+    "tracking:chain_settings": Page(
+        allowed=("hugh", "dana"),
+        forbidden=("sam", "olive", "max"),
+        kwargs=lambda world: {"school_pk": world["pupil"].school_id},
         scoped=True,
     ),
     "tracking:acknowledge_case": Page(

@@ -45,6 +45,7 @@ ALERT_TEMPLATES = (
     "escalation_chain",
     "chain",
     "voice_alert",
+    "escalation_fallback",
 )
 
 

@@ -1,10 +1,14 @@
 """What the tracking service modules share, at the bottom of the app: the two refusals every
 change can raise (TrackingBlocked: the rules say no; TrackingConflict: somebody else got there
-first) and `_event`, which puts a change on the sign-out's timeline (a TrackingEvent row).
+first), `_event`, which puts a change on the sign-out's timeline (a TrackingEvent row), and
+`ladder_minute` (tracking.ladder and tracking.outbox both count in it).
 
 Nothing here imports the other tracking service modules; they all import this.
 """
 
+import datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from .models import TrackingEvent
@@ -29,3 +33,9 @@ def _event(signout, kind, *, via, actor=None, visitor=None, now, new_expected=No
         new_expected_return_at=new_expected,
         reason=reason,
     )
+
+
+def ladder_minute() -> datetime.timedelta:
+    """A minute of the school's ladder settings. Always 60 s, except in bench/escalation.py,
+    which compresses minutes to seconds to run hundreds of ladders in a few minutes."""
+    return datetime.timedelta(seconds=settings.ESCALATION_MINUTE_SECONDS)

@@ -244,3 +244,30 @@ class PinsForm(forms.Form):
             attrs={"inputmode": "numeric", "autocomplete": "new-password", "pattern": "[0-9]*"}
         ),
     )
+
+
+class ChainMinutesForm(forms.Form):
+    """R-ESC-9: how long an alert waits for an acknowledgement, and the reminders after."""
+
+    chain_step_minutes = forms.IntegerField(
+        label="Minutes each person has to acknowledge before the next person is alerted",
+        min_value=1,
+        max_value=120,
+        error_messages={
+            "required": "Give a number of minutes.",
+            "invalid": "Give a whole number of minutes, like 5.",
+            "min_value": "Give at least 1 minute.",
+            "max_value": "Give at most 120 minutes.",
+        },
+    )
+    chain_reminder_minutes = forms.IntegerField(
+        label="Once everyone has been alerted: minutes between reminders",
+        min_value=1,
+        max_value=120,
+        error_messages={
+            "required": "Give a number of minutes.",
+            "invalid": "Give a whole number of minutes, like 10.",
+            "min_value": "Give at least 1 minute.",
+            "max_value": "Give at most 120 minutes.",
+        },
+    )

@@ -32,7 +32,8 @@ from visits.models import Visit
 
 from . import messages as ladder_messages
 from .acknowledgements import AckUrlMaker
-from .common import _event
+from .common import _event, ladder_minute
+from .fallback import fallbacks_fire_due
 from .models import (
     CheckInLink,
     EscalationStep,
@@ -71,12 +72,6 @@ def heartbeat_beat(*, name: str) -> None:
     now = timezone.now()
     if not Heartbeat.objects.filter(name=name).update(last_ran_at=now):
         Heartbeat.objects.get_or_create(name=name, defaults={"last_ran_at": now})
-
-
-def ladder_minute() -> datetime.timedelta:
-    """A minute of the school's ladder settings. Always 60 s, except in bench/escalation.py,
-    which compresses minutes to seconds to run hundreds of ladders in a few minutes."""
-    return datetime.timedelta(seconds=settings.ESCALATION_MINUTE_SECONDS)
 
 
 def _seconds(minutes: int) -> int:
@@ -129,6 +124,7 @@ class ScanReport:
     claimed_by_others: int = 0
     reminded: int = 0  # R-TRK-6 (issue 13)
     checkins_missed: int = 0  # R-TRK-6 (issue 13)
+    fallbacks: int = 0  # R-ESC-11 (issue 12): alerts repeated by a call and email
     fired: list[tuple[int, int, int]] = field(default_factory=list)  # (signout, round, step)
 
 
@@ -156,6 +152,8 @@ def escalation_scan(
             break
     # R-TRK-6 (issue 13): reminders before the return, a due time of the same engine.
     report.reminded = reminders_send_due(now=now, enqueue=enqueue, limit=limit)
+    # R-ESC-11 (issue 12): alerts not delivered in time, repeated by a call and by email.
+    report.fallbacks = fallbacks_due_fire(now=now, enqueue=enqueue, limit=limit)
     report.requeued = notifications_requeue(now=now, enqueue=enqueue)
     report.marked_in_doubt = notifications_mark_in_doubt(now=now)
     heartbeat_beat(name=ESCALATION_SCAN)
@@ -612,3 +610,14 @@ def signout_checkin_missed(
         enqueue=enqueue,
     )
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Fallback calls for alerts not delivered (R-ESC-11, issue 12; tracking/fallback.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def fallbacks_due_fire(*, now: datetime.datetime, enqueue: Enqueue | None, limit: int) -> int:
+    """The scan's pass over alert SMS whose fallback is due (a due time of this engine, claimed
+    in tracking.fallback)."""
+    return fallbacks_fire_due(now=now, enqueue=enqueue, limit=limit)

@@ -392,6 +392,8 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
         SMS = "sms", "SMS"
+        # R-ESC-11: the fallback for an alert that was not delivered (tracking.fallback).
+        VOICE = "voice", "Phone call"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to send"
@@ -453,6 +455,34 @@ class Notification(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     delivery_updated_at = models.DateTimeField(null=True, blank=True)
 
+    # R-ESC-11: an alert SMS not delivered by `fallback_due_at` (or reported undelivered or
+    # failed, which brings it forward to now) is repeated by a phone call and by email, once: a
+    # due time of the escalation scan (tracking.fallback), claimed by a conditional update, the
+    # repeats under the keys <the SMS's key>:fallback:voice and :fallback:email.
+    fallback_due_at = models.DateTimeField(null=True, blank=True)
+    fallback_fired_at = models.DateTimeField(null=True, blank=True)
+    fallback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="fallbacks"
+    )
+
+    # R-ESC-11: what Twilio says became of a phone call (its status callbacks), only forward.
+    class CallState(models.TextChoices):
+        QUEUED = "queued", "calling"
+        RINGING = "ringing", "ringing"
+        IN_PROGRESS = "in-progress", "call answered"
+        COMPLETED = "completed", "call answered"
+        BUSY = "busy", "line busy"
+        NO_ANSWER = "no-answer", "no answer"
+        FAILED = "failed", "call failed"
+        CANCELED = "canceled", "call cancelled"
+
+    call_state = models.CharField(max_length=12, choices=CallState.choices, blank=True)
+    # Twilio's answering machine detection: human, machine_start, fax, unknown…
+    answered_by = models.CharField(max_length=24, blank=True)
+    call_answered_at = models.DateTimeField(null=True, blank=True)
+    # R-ESC-8: "press 1" on this call acknowledged the case.
+    call_acknowledged_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
@@ -471,6 +501,12 @@ class Notification(models.Model):
                 fields=["claimed_at"],
                 condition=Q(status="sending"),
                 name="notification_sending",
+            ),
+            # Used by the escalation scan: alerts whose fallback call is due (R-ESC-11).
+            models.Index(
+                fields=["fallback_due_at"],
+                condition=Q(fallback_due_at__isnull=False),
+                name="notification_fallback_due",
             ),
             # Used by the board: a sign-out's messages in doubt.
             models.Index(fields=["signout", "status"], name="notification_signout_status"),
@@ -493,9 +529,21 @@ class Notification(models.Model):
 
     @property
     def state_words(self) -> str:
-        """What became of the message, in words, for the emergency page and the board."""
+        """What became of the message, in words, for the emergency page and the board:
+        "delivered 21:41", "not delivered — calling instead", "call answered, acknowledged
+        21:44" (R-ESC-11)."""
         from django.utils import timezone
 
+        def at(value) -> str:
+            return f"{timezone.localtime(value):%H:%M}"
+
+        if self.channel == self.Channel.VOICE:
+            return self._call_words(at)
+        if self.fallback_fired_at and self.delivery_state != self.Delivery.DELIVERED:
+            if self.delivery_state in (self.Delivery.UNDELIVERED, self.Delivery.FAILED):
+                code = f" (error {self.provider_error_code})" if self.provider_error_code else ""
+                return f"not delivered{code} — calling instead"
+            return f"not delivered by {at(self.fallback_fired_at)} — calling instead"
         if self.delivery_state == self.Delivery.DELIVERED and self.delivered_at:
             return f"delivered {timezone.localtime(self.delivered_at):%H:%M}"
         if self.delivery_state in (self.Delivery.UNDELIVERED, self.Delivery.FAILED):
@@ -504,6 +552,24 @@ class Notification(models.Model):
         if self.status == self.Status.SENT and self.sent_at:
             return f"sent {timezone.localtime(self.sent_at):%H:%M}"
         return self.get_status_display().lower()
+
+    def _call_words(self, at) -> str:
+        if self.call_acknowledged_at:
+            return f"call answered, acknowledged {at(self.call_acknowledged_at)}"
+        if self.answered_by.startswith(("machine", "fax")):
+            return "answering machine — not acknowledged"
+        C = self.CallState
+        if self.call_state == C.IN_PROGRESS and self.call_answered_at:
+            return f"call answered {at(self.call_answered_at)}"
+        if self.call_state == C.COMPLETED and self.call_answered_at:
+            return f"call answered {at(self.call_answered_at)}, not acknowledged"
+        if self.call_state:
+            return self.get_call_state_display()
+        if self.status == self.Status.SENT and self.sent_at:
+            return f"calling {at(self.sent_at)}"
+        if self.status in (self.Status.PENDING, self.Status.SENDING):
+            return "calling"
+        return f"call {self.get_status_display().lower()}"
 
     @property
     def in_doubt(self) -> bool:

@@ -29,9 +29,9 @@ from core.enqueue import send_now
 from schools.models import User
 from schools.services import board_changed
 
-from .common import TrackingConflict
+from .common import TrackingConflict, ladder_minute
 from .models import Notification, SignOut
-from .sms import SmsNotSent, sms_send
+from .sms import SmsNotSent, sms_receipts_expected, sms_send
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ def _notifications_create(
                 retry_at=requeue_at,
             )
         )
+    # R-ESC-11: an alert SMS not delivered in time is repeated by a call and by email.
+    fallback_arm(rows, now=now)
     if once:
         existing = set(
             Notification.objects.filter(idempotency_key__in=seen).values_list(
@@ -96,6 +98,33 @@ def _notifications_create(
     if rows:
         board_changed(signout.school_id)  # issue 15: the board's version, in this transaction
     return list(Notification.objects.filter(idempotency_key__in=seen).values_list("pk", flat=True))
+
+
+# R-ESC-11: the alert SMS that carry an acknowledgement link (tracking.messages); one not
+# delivered in time is repeated by a phone call and by email (tracking.fallback).
+FALLBACK_TEMPLATES = ("overdue_office", "retry_office", "manager", "chain", "help")
+
+
+def fallback_delay() -> datetime.timedelta:
+    """DELIVERY_FALLBACK_MINUTES in ladder minutes (bench/escalation.py compresses them)."""
+    return settings.DELIVERY_FALLBACK_MINUTES * ladder_minute()
+
+
+def fallback_arm(rows: list[Notification], *, now: datetime.datetime) -> None:
+    """R-ESC-11: set the fallback due time on the alert SMS among `rows` (not yet saved), when
+    the SMS provider reports delivery at all."""
+    if settings.DELIVERY_FALLBACK_MINUTES <= 0:
+        return
+    alerts = [
+        row
+        for row in rows
+        if row.channel == Notification.Channel.SMS and row.template in FALLBACK_TEMPLATES
+    ]
+    if not alerts or not sms_receipts_expected():
+        return
+    due = now + fallback_delay()
+    for row in alerts:
+        row.fallback_due_at = due
 
 
 def notifications_enqueue(ids: list[int]) -> None:
@@ -181,6 +210,20 @@ _EMAIL_NOT_SENT = (
 
 
 def _deliver(notification: Notification) -> str:
+    if notification.channel == Notification.Channel.VOICE:
+        # R-ESC-11: the fallback call; Twilio fetches what to say from the signed URL.
+        from django.urls import reverse
+
+        from .tokens import voice_token_make
+        from .voice import voice_call
+
+        token = voice_token_make(notification.pk)
+        return voice_call(
+            to=notification.address,
+            script=notification.body,
+            url=settings.SITE_URL + reverse("tracking:voice_twiml", args=[token]),
+            status_callback=settings.SITE_URL + reverse("tracking:twilio_call_status"),
+        )
     if notification.channel == Notification.Channel.SMS:
         return sms_send(
             to=notification.address,

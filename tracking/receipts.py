@@ -11,7 +11,7 @@ ignored.
 import logging
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -77,6 +77,15 @@ def notification_delivery_record(
     }
     if state == D.DELIVERED:
         update["delivered_at"] = now
+    # R-ESC-11: a delivered alert needs no fallback call; one not delivered gets it at once
+    # (tracking.fallback; only an armed alert has a due time to move).
+    armed = notification.fallback_due_at is not None
+    if armed and state == D.DELIVERED:
+        update["fallback_due_at"] = None
+    elif armed and state in (D.UNDELIVERED, D.FAILED):
+        update["fallback_due_at"] = Case(
+            When(fallback_due_at__isnull=False, then=Value(now)), default=None
+        )
     moved = (
         Notification.objects.filter(pk=notification.pk)
         .filter(Q(delivery_state="") | Q(delivery_state__in=behind))

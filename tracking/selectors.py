@@ -226,14 +226,10 @@ def _timeline(events, calls, steps, notifications, decisions) -> list[dict]:
         )
         items.append((s.fired_at, 1, f"{s.get_kind_display()}{late}"))
     for n in notifications:
-        when = f" at {local_time(n.sent_at)}" if n.sent_at else ""
+        # R-ESC-11: what became of it, in words: "delivered 21:41", "not delivered — calling
+        # instead", "call answered, acknowledged 21:44".
         items.append(
-            (
-                n.created_at,
-                2,
-                f"{n.get_channel_display()} to {n.recipient_label}: "
-                f"{n.get_status_display().lower()}{when}",
-            )
+            (n.created_at, 2, f"{n.get_channel_display()} to {n.recipient_label}: {n.state_words}")
         )
     for c in calls:
         who = f" ({c.visitor})" if c.visitor else ""

@@ -42,6 +42,10 @@ _counter = itertools.count(1)
 
 
 class BaseBackend:
+    # R-ESC-11: whether the provider reports delivery (status callbacks). Only then can an alert
+    # be known "not delivered" and repeated by a phone call (tracking.fallback).
+    delivery_receipts = False
+
     def send(self, *, to: str, body: str, reference: str) -> str:
         raise NotImplementedError
 
@@ -90,6 +94,8 @@ class TwilioBackend(BaseBackend):
     """Settings: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM (a number or a messaging
     service SID starting MG), TWILIO_API_BASE_URL (only to point the client at a test server)."""
 
+    delivery_receipts = True
+
     def __init__(self):
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
@@ -133,6 +139,8 @@ class NotifyBackend(BaseBackend):
     """Settings: NOTIFY_API_KEY, NOTIFY_SMS_TEMPLATE_ID (a template whose text is ((body))),
     NOTIFY_BASE_URL."""
 
+    delivery_receipts = True
+
     def __init__(self):
         from notifications_python_client.notifications import NotificationsAPIClient
 
@@ -172,3 +180,11 @@ def sms_backend() -> BaseBackend:
 
 def sms_send(*, to: str, body: str, reference: str) -> str:
     return sms_backend().send(to=to, body=body, reference=reference)
+
+
+def sms_receipts_expected() -> bool:
+    """R-ESC-11: whether the configured provider will say what became of each SMS."""
+    try:
+        return bool(getattr(import_string(settings.SMS_BACKEND), "delivery_receipts", False))
+    except ImportError:
+        return False

@@ -61,3 +61,22 @@ def ack_token_read(token: str) -> int:
         raise CheckInTokenExpired(int(signer.unsign(token))) from error
     except (signing.BadSignature, ValueError) as error:
         raise CheckInTokenInvalid() from error
+
+
+# R-ESC-11: the phone call's own webhooks (what to say, the key pressed) carry the call's
+# Notification id, signed: Twilio's signature proves Twilio sent it, this that Homeward made it.
+VOICE_SALT = "tracking.voice-call"
+VOICE_TOKEN_DAYS = 2
+
+
+def voice_token_make(notification_id: int) -> str:
+    return signing.TimestampSigner(salt=VOICE_SALT).sign(str(notification_id))
+
+
+def voice_token_read(token: str) -> int:
+    """The call's Notification id; CheckInTokenInvalid for anything tampered or too old."""
+    signer = signing.TimestampSigner(salt=VOICE_SALT)
+    try:
+        return int(signer.unsign(token, max_age=datetime.timedelta(days=VOICE_TOKEN_DAYS)))
+    except (signing.BadSignature, ValueError) as error:
+        raise CheckInTokenInvalid() from error

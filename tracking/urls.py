@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import hooks, views
+from . import hooks, views, voice_hooks
 
 app_name = "tracking"
 
@@ -27,6 +27,9 @@ urlpatterns = [
     path("<int:pk>/emergency/photo/<int:user_pk>.jpg", views.visitor_photo, name="visitor_photo"),
     path("<int:pk>/decision/", views.decision, name="decision"),
     path("<int:pk>/acknowledge/", views.acknowledge_case, name="acknowledge_case"),
+    # R-ESC-9: the Headteacher's (and the DSL's) escalation chain settings.
+    path("escalation-chain/", views.chain_settings_home, name="chain_settings_home"),
+    path("escalation-chain/<int:school_pk>/", views.chain_settings, name="chain_settings"),
     path("messages/<int:pk>/resend/", views.notification_resend, name="resend"),
     # Public by design: the signed, one-time link texted to an overdue visitor.
     path("check-in/<str:token>/", views.checkin, name="checkin"),
@@ -35,6 +38,10 @@ urlpatterns = [
     # Providers' delivery receipts: each checks the provider's signature or token first.
     path("hooks/twilio/status/", views.twilio_status, name="twilio_status"),
     path("hooks/notify/receipt/", views.notify_receipt, name="notify_receipt"),
+    # R-ESC-11: the fallback phone call: what it says, the key pressed, its progress.
+    path("hooks/twilio/voice/status/", voice_hooks.twilio_call_status, name="twilio_call_status"),
+    path("hooks/twilio/voice/<str:token>/", voice_hooks.voice_twiml, name="voice_twiml"),
+    path("hooks/twilio/voice/<str:token>/key/", voice_hooks.voice_keypress, name="voice_keypress"),
     # Issue 13 (check in from anywhere): texts visitors send back, posted by the SMS providers.
     path("hooks/twilio/sms/", hooks.twilio_sms_reply, name="twilio_sms_reply"),
     path("hooks/notify/sms/", hooks.notify_sms_reply, name="notify_sms_reply"),

@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -20,6 +21,7 @@ from riskassess.gates import assessment_currency
 
 from . import (
     acknowledgements,
+    chain,
     checkins,
     common,
     locations,
@@ -31,6 +33,7 @@ from . import (
 )
 from .forms import (
     CallAttemptForm,
+    ChainMinutesForm,
     DecisionForm,
     ExtendForm,
     PinsForm,
@@ -835,3 +838,79 @@ def notify_receipt(request):
         state=receipts.NOTIFY_STATES.get(status, status),
     )
     return HttpResponse(status=204)
+
+
+# ---------------------------------------------------------------------------------------------
+# The escalation chain settings, for the Headteacher and the DSL (R-ESC-9)
+# ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def chain_settings_home(request):
+    """The chain page of the (first) school whose chain the user may edit."""
+    school = chain.chain_schools_for(request.user).order_by("name").first()
+    if school is None:
+        raise PermissionDenied("Only the Headteacher or the DSL can change the escalation chain.")
+    return redirect("tracking:chain_settings", school_pk=school.pk)
+
+
+@login_required
+@GET_POST
+def chain_settings(request, school_pk: int):
+    """Order the school's escalation chain and set its minutes: plain buttons, no script."""
+    school = chain.chain_school_for(user=request.user, school_pk=school_pk)
+    minutes_form = ChainMinutesForm(
+        initial={
+            "chain_step_minutes": school.chain_step_minutes,
+            "chain_reminder_minutes": school.chain_reminder_minutes,
+        }
+    )
+    errors: list[str] = []
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            done = _chain_action(request, school, action)
+        except ValidationError as error:
+            errors = error.messages
+        else:
+            if isinstance(done, ChainMinutesForm):
+                minutes_form = done  # its errors are shown next to its fields
+            else:
+                messages.success(request, done)
+                anchor = "#chain-minutes" if action == "minutes" else "#chain-order"
+                return redirect(reverse("tracking:chain_settings", args=[school.pk]) + anchor)
+    context = {**chain.chain_page(school), "minutes_form": minutes_form, "errors": errors}
+    status = 400 if errors or minutes_form.errors else 200
+    return render(request, "tracking/chain_settings.html", context, status=status)
+
+
+def _chain_action(request, school, action: str):
+    """Run one POSTed change; returns what to tell the user, or the minutes form with errors."""
+
+    def number(name: str) -> int:
+        try:
+            return int(request.POST.get(name, ""))
+        except ValueError:
+            raise ValidationError("That change was not understood: nothing was changed.") from None
+
+    if action == "add":
+        if not request.POST.get("user"):
+            raise ValidationError("Choose somebody to add to the chain.")
+        member = chain.chain_member_add(actor=request.user, school=school, user_id=number("user"))
+        return f"{member.user} added to the end of the chain."
+    if action in ("up", "down"):
+        chain.chain_member_move(
+            actor=request.user, school=school, member_pk=number("member"), direction=action
+        )
+        return "The chain's order was saved."
+    if action == "remove":
+        chain.chain_member_remove(actor=request.user, school=school, member_pk=number("member"))
+        return "Removed from the chain."
+    if action == "minutes":
+        form = ChainMinutesForm(request.POST)
+        if not form.is_valid():
+            return form
+        chain.chain_minutes_update(actor=request.user, school=school, **form.cleaned_data)
+        return "The minutes were saved. Visits already out keep the minutes they started with."
+    raise ValidationError("That change was not understood: nothing was changed.")

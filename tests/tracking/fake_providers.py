@@ -37,6 +37,19 @@ class FakeSmsProvider:
     def __init__(self):
         self.requests: list[dict] = []
         self.status = 201
+        # R-ESC-11: what the fake network does after accepting a message or a call; see
+        # `callbacks_send`. Off unless the test sets `callbacks`.
+        self.callbacks = False
+        self.sms_outcome: str | None = "delivered"  # "undelivered", "failed", None: no receipt
+        self.deliver_after = lambda: 0.2  # seconds before the delivery receipt
+        self.answered_by = "human"  # or "machine_start", "fax"…; None: nobody answers
+        self.press: str | None = "1"  # the key the person presses; None: nothing
+        self.press_to: set[str] | None = None  # only on calls to these numbers (None: all)
+        self.callback_log: list[dict] = []
+        self.callbacks_done = threading.Event()
+        self._callback_lock = threading.Lock()
+        self.serialize_callbacks = True  # bench/escalation.py posts them in parallel…
+        self.parallel_callbacks = threading.BoundedSemaphore(8)  # …at most 8 at a time
         self.delay = 0.0
         self.hold: threading.Event | None = None
         self.received = threading.Event()
@@ -82,10 +95,25 @@ class FakeSmsProvider:
                             "uri": "",
                         },
                     )
+                if self.path.endswith("/Calls.json"):
+                    sid = "CA" + uuid.uuid4().hex
+                    provider._after(provider._call_callbacks, sid, data)
+                    return self._answer(
+                        201,
+                        {
+                            "sid": sid,
+                            "to": data.get("To"),
+                            "from": data.get("From"),
+                            "status": "queued",
+                            "direction": "outbound-api",
+                        },
+                    )
+                sid = "SM" + uuid.uuid4().hex
+                provider._after(provider._sms_callbacks, sid, data)
                 return self._answer(
                     201,
                     {
-                        "sid": "SM" + uuid.uuid4().hex,
+                        "sid": sid,
                         "to": data.get("To"),
                         "from": data.get("From"),
                         "body": data.get("Body"),
@@ -107,6 +135,105 @@ class FakeSmsProvider:
 
         return Handler
 
+    # -----------------------------------------------------------------------------------------
+    # R-ESC-11: the network's side. Like Twilio, the fake posts real HTTP callbacks to the URLs
+    # it was given, signed with the auth token (X-Twilio-Signature, computed with the twilio
+    # library's RequestValidator over the URL and the form, as Twilio does).
+    # -----------------------------------------------------------------------------------------
+
+    def _after(self, work, sid: str, data: dict) -> None:
+        if self.callbacks:
+            threading.Thread(target=self._safely, args=(work, sid, data), daemon=True).start()
+
+    def _safely(self, work, sid, data):
+        try:
+            work(sid, data)
+        finally:
+            self.callbacks_done.set()
+
+    def post_signed(self, url: str, form: dict, token: str = TWILIO_TOKEN, attempts: int = 5):
+        """POST `form` to `url` as Twilio does, one callback at a time, trying again after a
+        5xx as Twilio does with callback retries switched on (on SQLite the test's in-memory
+        database locks whole tables while the test thread reads). Each attempt is logged.
+        Returns the last response (None if unreachable)."""
+        import requests
+        from twilio.request_validator import RequestValidator
+
+        signature = RequestValidator(token).compute_signature(url, form)
+        response = None
+        for attempt in range(1, attempts + 1):
+            with self._callback_lock if self.serialize_callbacks else self.parallel_callbacks:
+                try:
+                    response = requests.post(
+                        url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30
+                    )
+                except requests.RequestException:
+                    response = None
+            status = getattr(response, "status_code", None)
+            with self._lock:
+                self.callback_log.append(
+                    {"url": url, "form": form, "status": status, "attempt": attempt}
+                )
+            if status is not None and status < 500:
+                break
+            time.sleep(0.2)
+        return response
+
+    def callbacks_refused(self) -> list[dict]:
+        """Callbacks whose last attempt was not accepted (a 4xx or 5xx, or no answer)."""
+        with self._lock:
+            log = list(self.callback_log)
+        last = {}
+        for entry in log:
+            last[(entry["url"], tuple(sorted(entry["form"].items())))] = entry
+        return [e for e in last.values() if e["status"] not in (200, 204)]
+
+    def _sms_callbacks(self, sid: str, data: dict) -> None:
+        url = data.get("StatusCallback")
+        if not url or self.sms_outcome is None:
+            return
+        time.sleep(self.deliver_after())
+        base = {"MessageSid": sid, "AccountSid": TWILIO_SID, "To": data.get("To", "")}
+        self.post_signed(url, {**base, "MessageStatus": "sent"})
+        form = {**base, "MessageStatus": self.sms_outcome}
+        if self.sms_outcome != "delivered":
+            form["ErrorCode"] = "30003"  # Twilio: unreachable destination handset
+        self.post_signed(url, form)
+
+    def _call_callbacks(self, sid: str, data: dict) -> None:
+        """Ring, answer (a person or a machine), fetch the TwiML, press a key, hang up."""
+        status_url, twiml_url = data.get("StatusCallback"), data.get("Url")
+        base = {"CallSid": sid, "AccountSid": TWILIO_SID, "To": data.get("To", "")}
+        time.sleep(0.2)
+        if status_url:
+            self.post_signed(status_url, {**base, "CallStatus": "initiated"})
+            self.post_signed(status_url, {**base, "CallStatus": "ringing"})
+        if self.answered_by is None:
+            if status_url:
+                self.post_signed(status_url, {**base, "CallStatus": "no-answer"})
+            return
+        answered = {**base, "CallStatus": "in-progress", "AnsweredBy": self.answered_by}
+        response = self.post_signed(twiml_url, answered) if twiml_url else None
+        pressing = self.press is not None and (
+            self.press_to is None or data.get("To") in self.press_to
+        )
+        if response is not None and response.status_code == 200 and pressing:
+            action = gather_action(response.text)
+            if action:
+                self.post_signed(
+                    action, {**base, "CallStatus": "in-progress", "Digits": self.press}
+                )
+        if status_url:
+            self.post_signed(
+                status_url,
+                {**base, "CallStatus": "completed", "AnsweredBy": self.answered_by},
+            )
+
+    def calls(self) -> list[dict]:
+        """Each call placed, as Twilio received it (To, From, Url, StatusCallback, …)."""
+        with self._lock:
+            return [r["data"] for r in self.requests if r["path"].endswith("/Calls.json")]
+
     def texts(self) -> list[dict]:
         """Each message as {to, body}, whichever provider's format it came in."""
         with self._lock:
@@ -114,11 +241,22 @@ class FakeSmsProvider:
         result = []
         for request in requests:
             data = request["data"]
+            if request["path"].endswith("/Calls.json"):
+                continue
             if "phone_number" in data:
                 result.append({"to": data["phone_number"], "body": data["personalisation"]["body"]})
             else:
                 result.append({"to": data.get("To"), "body": data.get("Body")})
         return result
+
+
+def gather_action(twiml: str) -> str:
+    """The action URL of the <Gather> in a TwiML answer ("" when it has none)."""
+    from xml.etree import ElementTree
+
+    # Homeward's own answer, read by the test's fake Twilio: not untrusted input.
+    gather = ElementTree.fromstring(twiml).find("Gather")  # noqa: S314
+    return gather.get("action", "") if gather is not None else ""
 
 
 @contextmanager

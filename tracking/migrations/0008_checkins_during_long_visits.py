@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('schools', '0007_checkins_during_long_visits'),
+        ('schools', '0008_checkins_during_long_visits'),
         ('tracking', '0007_checkin_from_the_phone'),
         ('visits', '0004_visit_list_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('schools', '0006_checkin_from_the_phone'),
+        ('schools', '0007_board_version'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracking', '0007_checkin_from_the_phone'),
+        ('tracking', '0011_voice_fallback'),
     ]
 
     operations = [

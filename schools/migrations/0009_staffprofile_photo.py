@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('schools', '0006_checkin_from_the_phone'),
+        ('schools', '0008_checkins_during_long_visits'),
     ]
 
     operations = [
