@@ -584,6 +584,10 @@ def delivery_run(outcome: str) -> dict:
             )
         return result
     finally:
+        # The next run shares the database: this run's ladders and fallbacks must not go on in
+        # it (the first recorded run had them firing into the second).
+        SignOut.objects.filter(school=school).update(next_escalation_at=None, reminder_due_at=None)
+        Notification.objects.filter(signout__school=school).update(fallback_due_at=None)
         stop(beat)
         stop(scanner)
         stop(worker)
