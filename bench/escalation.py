@@ -566,7 +566,14 @@ def delivery_run(outcome: str) -> dict:
             "alerts_expected": expected,
             "calls_rows": len(calls),
             "calls_placed": placed,
-            "duplicate_calls": placed - len({c[0] for c in calls if c[3] is not None}),
+            # A call the fake received is a duplicate unless it is one alert's one call row;
+            # rows still being sent (sent_at not yet written) count.
+            "duplicate_calls": placed
+            - Notification.objects.filter(signout__school=school, channel="voice")
+            .exclude(status="pending")
+            .values("fallback_of")
+            .distinct()
+            .count(),
             "refused_callbacks": len(fake.callbacks_refused()),
         }
         if outcome == "delivered":
@@ -584,6 +591,10 @@ def delivery_run(outcome: str) -> dict:
             )
         return result
     finally:
+        # The next run shares the database: this run's ladders and fallbacks must not go on in
+        # it (the first recorded run had them firing into the second).
+        SignOut.objects.filter(school=school).update(next_escalation_at=None, reminder_due_at=None)
+        Notification.objects.filter(signout__school=school).update(fallback_due_at=None)
         stop(beat)
         stop(scanner)
         stop(worker)
