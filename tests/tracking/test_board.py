@@ -224,7 +224,8 @@ def test_the_office_records_a_call_from_the_board(clock, signout, scan, olive, s
     client = signed_in(olive)
     board = client.get(reverse("tracking:board")).content.decode()
     menu = reverse("tracking:row_actions", args=[signout.pk])
-    assert f'hx-get="{menu}"' in board  # the row's "More actions" menu holds the quick form
+    # The row's "More actions" menu (board.js fetches `menu` when opened) holds the quick form.
+    assert f'id="more-{signout.pk}"' in board and 'data-menu="/tracking/' in board
     assert 'id="quick-call-' in client.get(menu).content.decode()
     response = client.post(
         reverse("tracking:call", args=[signout.pk]),
