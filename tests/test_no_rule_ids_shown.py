@@ -1,7 +1,7 @@
-"""Rule IDs (R-TRK-1, R-ESC-3…) are for code, tests and docs/policy.md; a user never sees one
-(issue 14, docs/style.md). This reads every user-facing text the code holds: each model field's
-label and help text, each form field's label and help text, and every string literal outside
-docstrings and comments of the apps (error messages included)."""
+"""The numbered rules of docs/policy.md are named by their IDs in code, tests and the policy;
+a user never sees an ID (issue 14, docs/style.md). This reads every user-facing text the code
+holds: each model field's label and help text, every string literal outside docstrings and
+comments of the apps (form labels, help texts and error messages included) and the templates."""
 
 import ast
 import re
