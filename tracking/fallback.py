@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_event_create
+from schools.services import board_changed
 
 from . import messages as ladder_messages
 from .acknowledgements import AckUrlMaker, signout_acknowledge
@@ -119,6 +120,7 @@ def notification_fall_back(
     else:
         why = f"not delivered within {settings.DELIVERY_FALLBACK_MINUTES} minutes"
     Notification.objects.filter(pk=sms.pk).update(fallback_fired_at=now)
+    board_changed(signout.school_id)  # issue 15: the row's messages, in this transaction
     recipient = ladder_messages.Recipient(
         label=sms.recipient_label, address=sms.address, user=sms.recipient
     )

@@ -593,6 +593,7 @@ def signout_checkin_missed(
     )
     if not claimed:
         return False
+    board_changed(signout.school_id)  # issue 15: a new round starts, in this transaction
     signout = _load_for_messages(signout_id)
     _event(signout, TrackingEvent.Kind.MISSED_CHECKIN, via=TrackingEvent.Via.SYSTEM, now=due_at)
     audit_event_create(

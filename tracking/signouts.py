@@ -403,6 +403,7 @@ def signout_check_in(
                 actor=actor, signout=signout, via=via, visitor=visitor, _attempt=_attempt + 1
             )
         raise TrackingConflict("Something changed meanwhile: look again, then check in.")
+    board_changed(fresh.school_id)  # issue 15: the row's next check-in, in this transaction
     if missed_round:
         _cancel_prompts(fresh)
     _event(fresh, TrackingEvent.Kind.CHECKED_IN, via=via, actor=actor, visitor=visitor, now=now)

@@ -183,3 +183,22 @@ def test_fine_by_a_real_webhook_is_a_check_in(  # noqa: F811
     assert signout.events.filter(kind="checked_in", via="sms").count() == 1
     [answer] = texts_to(provider, SAM)
     assert answer.startswith("Homeward: Thank you: checked in. Next check-in by ")
+
+
+def test_a_check_in_and_a_missed_one_move_the_boards_version(long_visit, clock, oakfield, sam):
+    # R-TRK-6, issue 15: the office's board polls see a check-in and a missed one at once.
+    from schools.models import BoardVersion
+    from tracking.ladder import signout_checkin_missed
+
+    def version():
+        return BoardVersion.objects.get(school=oakfield).version
+
+    before = version()
+    clock.move_to(NOON + 20 * MINUTE)
+    signout_check_in(actor=sam, signout=long_visit, via="phone", visitor=sam)
+    checked_in = version()
+    assert checked_in > before
+    missed = NOON + 50 * MINUTE
+    clock.move_to(missed)
+    assert signout_checkin_missed(signout_id=long_visit.pk, due_at=missed, now=missed)
+    assert version() > checked_in

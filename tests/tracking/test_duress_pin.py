@@ -344,3 +344,15 @@ def test_by_real_webhooks_the_duress_reply_and_the_pin_reply_are_the_same(  # no
     assert PIN not in first and DURESS not in first
     signout.refresh_from_db()
     assert signout.state == "left_safely"
+
+
+def test_the_duress_pin_moves_the_boards_version(clock, signout, sam, sam_pins, oakfield):
+    # R-TRK-7, issue 15: DURESS is on the office's board at its next poll.
+    from schools.models import BoardVersion
+    from tracking.checkins import checkin_answer_with_pin
+
+    _checkin_links_create(signout, now=signout.signed_out_at)
+    link = CheckInLink.objects.get(visitor__user=sam)
+    before = BoardVersion.objects.get(school=oakfield).version
+    checkin_answer_with_pin(link=link, pin=DURESS)
+    assert BoardVersion.objects.get(school=oakfield).version > before

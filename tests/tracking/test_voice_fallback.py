@@ -351,3 +351,15 @@ def test_the_emergency_page_says_what_became_of_each_message(
     assert page.status_code == 200
     assert "SMS to Max Example (manager): not delivered — calling instead" in text
     assert "Phone call to Max Example (manager): call answered, acknowledged 13:31" in text
+
+
+def test_the_fallback_moves_the_boards_version(clock, manager_sms, oakfield):
+    # R-ESC-11, issue 15: the board lists each row's messages, so its poll must see the call.
+    from schools.models import BoardVersion
+    from tracking.fallback import notification_fall_back
+
+    due = manager_sms.fallback_due_at
+    clock.move_to(due)
+    before = BoardVersion.objects.get(school=oakfield).version
+    assert notification_fall_back(notification_id=manager_sms.pk, due_at=due, now=due)
+    assert BoardVersion.objects.get(school=oakfield).version > before
