@@ -47,7 +47,9 @@ def _accessible(page, name: str) -> None:
 def _request_visit(page, *, pupil: str, kind: str = "Home visit", start_in: int = 5) -> int:
     """Sam's request form, as he fills it in; saved as a draft. Returns the visit's number."""
     page.goto("/visits/new/")
-    page.get_by_label("Pupil").select_option(label=pupil)
+    # The searchable pupil picker (static/js/combobox.js): type, then choose the pupil.
+    page.get_by_role("combobox", name="Pupil").fill(pupil)
+    page.get_by_role("option", name=pupil).first.click()
     page.get_by_label(kind, exact=True).check()
     page.get_by_label("Reason*").select_option(label="Attendance issues or concerns")
     page.get_by_label("Purpose of the visit").fill(
