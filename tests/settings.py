@@ -17,3 +17,10 @@ CHECKIN_REMINDER_MINUTES = 0
 # cache (issue 15) would make the first one dearer. tests/test_fast_signed_in.py proves the
 # cache with it turned back on.
 NAV_CACHE_SECONDS = 0
+
+# On PostgreSQL and Redis (`make test-postgres`) the two xdist workers each have their own test
+# database, whose ids both start at 1, but share one Redis: each worker's cache keys (sessions,
+# rate limits, the navigation bar's version) get their own prefix, so one worker's user 5 is not
+# the other's.
+if "CACHES" in globals() and os.environ.get("PYTEST_XDIST_WORKER"):
+    CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ["PYTEST_XDIST_WORKER"]  # noqa: F405
