@@ -2,11 +2,13 @@
 
 import datetime
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from guardian.shortcuts import assign_perm
+from guardian.models import GroupObjectPermission
 
 from core.changes import model_changes
+from core.request_memo import forget
 
 from .models import (
     BoardVersion,
@@ -38,12 +40,36 @@ def school_create(*, actor: User | None, name: str, urn: str, trust: Trust | Non
 
 def school_groups_sync(*, school: School) -> None:
     """Make sure the school has one group per role holding that role's permissions on it,
-    and that the trust's safeguarding leads are in its trust-lead group."""
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=group_name(school.pk, role))
-        for perm in perms:
-            assign_perm(f"schools.{perm}", group, school)
-    lead_group = Group.objects.get(name=group_name(school.pk, TRUST_LEAD))
+    and that the trust's safeguarding leads are in its trust-lead group.
+
+    Idempotent, and a handful of queries whatever the number of roles and permissions: the
+    groups and guardian's object permissions are written in bulk, skipping any already there."""
+    content_type = ContentType.objects.get_for_model(School)
+    codenames = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    permissions = {
+        permission.codename: permission
+        for permission in Permission.objects.filter(
+            content_type=content_type, codename__in=codenames
+        )
+    }
+    names = {role: group_name(school.pk, role) for role in ROLE_PERMISSIONS}
+    Group.objects.bulk_create([Group(name=name) for name in names.values()], ignore_conflicts=True)
+    groups = {group.name: group for group in Group.objects.filter(name__in=names.values())}
+    GroupObjectPermission.objects.bulk_create(
+        [
+            GroupObjectPermission(
+                group=groups[names[role]],
+                permission=permissions[perm],
+                content_type=content_type,
+                object_pk=str(school.pk),
+            )
+            for role, perms in ROLE_PERMISSIONS.items()
+            for perm in perms
+        ],
+        ignore_conflicts=True,
+    )
+    forget()  # bulk_create sends no post_save: this request works its permissions out again
+    lead_group = groups[names[TRUST_LEAD]]
     leads = User.objects.filter(trust_roles__trust_id=school.trust_id) if school.trust_id else []
     lead_group.user_set.set(leads)
 

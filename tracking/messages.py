@@ -53,6 +53,16 @@ class Message:
 
 # R-TRK-5: every text to a visitor ends with the words they can reply with (tracking.replies).
 REPLY_WORDS = "Reply SAFE, BACK, HOME, HELP, or minutes for more time (e.g. 20)."
+# R-TRK-6: at a school that asks for check-ins during long visits, FINE is one of them.
+REPLY_WORDS_WITH_CHECKINS = (
+    "Reply SAFE, BACK, HOME, FINE (still on the visit, all well), HELP, "
+    "or minutes for more time (e.g. 20)."
+)
+
+
+def reply_words_for(school) -> str:
+    """The reply words a visitor from `school` can send (R-TRK-5, R-TRK-6)."""
+    return REPLY_WORDS_WITH_CHECKINS if school.checkin_interval_minutes else REPLY_WORDS
 
 
 def local_time(value) -> str:
@@ -140,7 +150,7 @@ def _context(signout: SignOut) -> dict:
         "board_url": settings.SITE_URL + reverse("tracking:board"),
         "emergency_url": settings.SITE_URL + reverse("tracking:emergency", args=[signout.pk]),
         "monitor_phone": _display_phone(signout.school.monitor_phone),
-        "reply_words": REPLY_WORDS,
+        "reply_words": reply_words_for(signout.school),
         # R-TRK-6: a round started by a missed check-in says so instead of "due back".
         "missed_checkin_at": local_time(signout.ladder_from_at) if signout.ladder_from_at else "",
     }

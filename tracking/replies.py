@@ -372,7 +372,8 @@ def _ambiguous(reply: SmsReply, *, visitors: list[SignOutVisitor], now, enqueue)
         ),
         body=_visitor_body(
             "You have more than one visit open, so nothing was changed. "
-            "The office has been told: call them."
+            "The office has been told: call them.",
+            school=first.signout.school,
         ),
         kind="visitor",
         now=now,
@@ -380,9 +381,10 @@ def _ambiguous(reply: SmsReply, *, visitors: list[SignOutVisitor], now, enqueue)
     _after_commit(created, enqueue)
 
 
-def _visitor_body(text: str) -> str:
-    """R-TRK-5: every text to a visitor ends with the reply words."""
-    return f"Homeward: {text} {ladder_messages.REPLY_WORDS}"
+def _visitor_body(text: str, *, school) -> str:
+    """R-TRK-5: every text to a visitor ends with the reply words (FINE too where the school
+    asks for check-ins during long visits, R-TRK-6)."""
+    return f"Homeward: {text} {ladder_messages.reply_words_for(school)}"
 
 
 def _answer(reply, *, signout, visitor: SignOutVisitor, body: str, now, enqueue) -> None:
@@ -393,7 +395,7 @@ def _answer(reply, *, signout, visitor: SignOutVisitor, body: str, now, enqueue)
         reply,
         signout=signout,
         recipient=recipient,
-        body=_visitor_body(body),
+        body=_visitor_body(body, school=signout.school),
         kind="visitor",
         now=now,
     )

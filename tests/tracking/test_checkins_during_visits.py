@@ -9,6 +9,7 @@ import pytest
 
 from tracking import sms
 from tracking.ladder import escalation_scan
+from tracking.messages import reply_words_for
 from tracking.models import EscalationStep, SignOut
 from tracking.replies import sms_reply_receive
 from tracking.signouts import signout_check_in, signout_extend, signout_phone_in
@@ -63,6 +64,23 @@ def test_a_missed_check_in_starts_the_ladder_once_from_when_it_was_missed(long_v
     assert long_visit.events.filter(kind="missed_checkin").count() == 1
     visitor_texts = [m.body for m in sms.outbox if m.to == SAM]
     assert len(visitor_texts) == 1 and "missed your check-in due at 12:30" in visitor_texts[0]
+
+
+def test_a_visitors_texts_name_fine_only_where_the_school_asks_for_check_ins(
+    long_visit, clock, scan, tess
+):
+    # R-TRK-5, R-TRK-6: the missed check-in text tells Sam every word he can reply with,
+    # FINE included; at a school without check-ins FINE would mean nothing and is not offered.
+    clock.move_to(NOON + 30 * MINUTE)
+    scan()
+    [text] = [m.body for m in sms.outbox if m.to == SAM]
+    assert "Reply SAFE, BACK, HOME, FINE (still on the visit, all well), HELP" in text
+    school = long_visit.school
+    school.checkin_interval_minutes = 0
+    assert (
+        reply_words_for(school)
+        == "Reply SAFE, BACK, HOME, HELP, or minutes for more time (e.g. 20)."
+    )
 
 
 def test_the_ladder_of_a_missed_check_in_runs_to_the_manager_like_an_overdue_return(
@@ -183,6 +201,11 @@ def test_fine_by_a_real_webhook_is_a_check_in(  # noqa: F811
     assert signout.events.filter(kind="checked_in", via="sms").count() == 1
     [answer] = texts_to(provider, SAM)
     assert answer.startswith("Homeward: Thank you: checked in. Next check-in by ")
+    # R-TRK-5: the answer ends with the reply words, FINE among them at this school.
+    assert answer.endswith(
+        "Reply SAFE, BACK, HOME, FINE (still on the visit, all well), HELP, "
+        "or minutes for more time (e.g. 20)."
+    )
 
 
 def test_a_check_in_and_a_missed_one_move_the_boards_version(long_visit, clock, oakfield, sam):
