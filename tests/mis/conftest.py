@@ -17,7 +17,7 @@ def wonde(oakfield, fake_wonde, monkeypatch, settings):
 
     monkeypatch.setenv(f"WONDE_TOKEN_{SCHOOL_ID}", TOKEN)
     settings.MIS_BACKOFF_SECONDS = 0
-    settings.MIS_TIMEOUT_SECONDS = 2.0
+    settings.MIS_TIMEOUT_SECONDS = 1.0
     settings.MIS_PER_PAGE = 100
     return WondeConnection.objects.create(
         school=oakfield, wonde_school_id=SCHOOL_ID, base_url=fake_wonde.base_url

@@ -114,7 +114,7 @@ class FakeWonde:
         self.failures: list[dict] = []  # {"path": "students", "page": 3, "status": 500|429|"hang"}
         self.requests: list[str] = []
         self.per_page_cap = per_page_cap
-        self.hang_seconds = 4.0
+        self.hang_seconds = 2.5  # longer than the tests' timeout (tests/mis/conftest.py)
         self.server = None
 
     # The data, as Wonde would send it
