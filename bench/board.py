@@ -40,6 +40,13 @@ os.environ["DEBUG"] = "false"
 os.environ["ALLOWED_HOSTS"] = "testserver"
 
 
+def busy_words(load: float) -> str:
+    """What the load average says about the figures beside it (as bench/perf.py says it)."""
+    if load > (os.cpu_count() or 1):
+        return " (**the machine was busy** with other work: wall times are inflated)"
+    return " (a quiet machine: this bench's own processes)"
+
+
 def past_visits(school, sam, tess, pupils, now) -> None:
     from visits.models import Status, Visit, Visitor
 
@@ -454,8 +461,8 @@ def main() -> int:
         "",
         "Each time is wall-clock in this process (waiting for PostgreSQL included), and in "
         "brackets this process's CPU time alone. Load average when it ran: "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other engineers' tests running): "
-        "wall times are inflated by that, CPU times much less.",
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        f"{busy_words(os.getloadavg()[0])}.",
         "",
         "| board | rows | full page ms | full page KB | full page queries | unchanged poll ms "
         "| unchanged poll queries | poll after a change ms |",

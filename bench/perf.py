@@ -25,6 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 DATABASE = os.environ.get("BENCH_DATABASE", "homeward_bench_perf")
 PAST_VISITS = int(os.environ.get("BENCH_PAST_VISITS", "100000"))
+
+
+def busy_words(load: float) -> str:
+    """What the load average says about the figures beside it (the benches say, not assume)."""
+    cores = os.cpu_count() or 1
+    if load > cores:
+        return " (**the machine was busy** with other work: wall times are inflated)"
+    return " (a quiet machine: this bench's own processes)"
+
+
 WAITING = 40
 OUT_NOW = 5
 ROUNDS = 3
@@ -309,11 +319,12 @@ def main() -> int:
         "",
         f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. PostgreSQL with "
         f"{PAST_VISITS:,} past visits (built in {built_in:.0f} s), sessions in Redis "
-        "(`cached_db`), Django's test client in one process (every middleware and template, no "
-        f"HTTP server). {ROUNDS} rounds of {REQUESTS} requests a page (5 renders a PDF), "
-        "interleaved; each figure is the median of the rounds' medians. **The machine was shared** "
-        f"with other engineers' work (load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-        "on 2 cores at the end), so wall times are inflated; CPU time is this process's own.",
+        "(`core.sessions`, Django's `cached_db` written through), Django's test client in one "
+        "process (every middleware and template, no HTTP server)."
+        f" {ROUNDS} rounds of {REQUESTS} requests a page (5 renders a PDF), "
+        "interleaved; each figure is the median of the rounds' medians. Load average "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores at the end"
+        f"{busy_words(load[0])}; CPU time is this process's own.",
         "",
         "| page | status | queries | session writes | median wall ms | median CPU ms | "
         "rounds (CPU ms) |",

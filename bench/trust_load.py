@@ -16,14 +16,19 @@ Before the load phases, the same server's throughput: /healthz, a signed-in triv
 DSL queue and My visits, each closed loop from 8 connections, interleaved, three rounds (targets
 1 and 4 in requests/s).
 
-The board poll is `GET /tracking/board/` with `HX-Request: true`, as htmx sends it (BENCH_POLL
-overrides the path). Pages cycle through the DSL queue, My visits, the whole board and a
+The board poll is `GET /tracking/board/` with `HX-Request: true` and what the screen shows (the
+last drawing's hx-vals), as htmx sends it; each of the 100 (500) screens keeps its own, so a screen
+gets 204 while nothing changed and draws again when something did or its 60 s safety net is due
+(BENCH_POLL overrides the path). Pages cycle through the DSL queue, My visits, the whole board and a
 signed-in trivial page. Writes bench/results/trust_load.md.
 """
 
 import asyncio
 import datetime
+import html
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -32,6 +37,7 @@ import time
 import urllib.request
 from contextlib import closing
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import perf  # noqa: E402  (sets the database, Redis and settings for this process)
@@ -42,6 +48,9 @@ POLL = os.environ.get("BENCH_POLL", "/tracking/board/")
 PHASES = [("1× (20 polls/s + 2 pages/s)", 20, 2), ("5× (100 polls/s + 10 pages/s)", 100, 10)]
 # Only to try the script out quickly (e.g. 0.1): the figures in RESULTS.md are at 1.
 SCALE = float(os.environ.get("BENCH_RATE_SCALE", "1"))
+LOAD_AT_START = os.getloadavg()[0]  # what else the machine was doing, before this bench's own work
+# Before each measured phase, the screens open one by one over this many seconds (not measured).
+WARMUP = float(os.environ.get("BENCH_WARMUP_SECONDS", "60"))
 TIMEOUT = 10.0
 TICK = os.sysconf("SC_CLK_TCK")
 INF = float("inf")
@@ -78,50 +87,94 @@ def process_tree_cpu(root_pid: int) -> float:
     return total
 
 
-async def fetch(port: int, path: str, headers: dict) -> int:
+async def fetch(port: int, path: str, headers: dict, *, body: list | None = None) -> int:
+    """GET `path`: the status; the response's bytes are appended to `body` when one is given."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
     await writer.drain()
     status_line = await reader.readline()
-    while await reader.read(65536):
-        pass
+    while chunk := await reader.read(65536):
+        if body is not None:
+            body.append(chunk)
     writer.close()
     return int(status_line.split()[1])
 
 
-async def phase(port: int, polls: int, pages: int, seconds: float, sessions: dict) -> dict:
-    """Send polls/s board polls and pages/s pages at fixed intervals for `seconds`."""
+HX_VALS = re.compile(rb'id="board-live"[^>]*?hx-vals="([^"]*)"')
+
+
+def shown_query(response: bytes) -> str | None:
+    """What board.js sends with its next poll: the drawing's hx-vals, as a query string."""
+    found = HX_VALS.search(response)
+    if found is None:
+        return None
+    return urlencode(json.loads(html.unescape(found.group(1).decode())))
+
+
+async def phase(
+    port: int,
+    polls: int,
+    pages: int,
+    seconds: float,
+    sessions: dict,
+    *,
+    warmup: float = 0.0,
+    on_measure=None,
+) -> list:
+    """Send polls/s board polls and pages/s pages at fixed intervals for `seconds`, after
+    `warmup` seconds in which the office screens open one by one (not measured): at the end of
+    it every screen shows the board, drawn at a moment of its own, as in a school day, rather
+    than all of them drawing at once. `on_measure()` is called when the measured part starts."""
     page_cycle = [
         ("/visits/queue/", "dana", {}),
         ("/visits/", "tess", {}),
         ("/tracking/board/", "olive", {}),
         ("/accounts/password/changed/", "sam", {}),
     ]
+    # Each office screen polls every 5 s (board.js) and sends what it shows, from its own last
+    # drawing: its first poll draws the board, later ones get 204 until the board changes or
+    # the 60 s safety net redraws it, as in a browser.
+    screens = max(1, round(polls * 5))
+    shown: list[str] = [""] * screens
+    opens = [warmup * screen / screens for screen in range(screens)]
     plan = [
-        (i / polls, "poll", POLL, "olive", {"HX-Request": "true"})
-        for i in range(int(polls * seconds))
+        (i / polls, "poll", POLL, "olive", {"HX-Request": "true"}, i % screens)
+        for i in range(int(polls * (warmup + seconds)))
+        if i / polls >= opens[i % screens]
     ]
     plan += [
-        (i / pages, "page", *page_cycle[i % len(page_cycle)]) for i in range(int(pages * seconds))
+        (warmup + i / pages, "page", *page_cycle[i % len(page_cycle)], None)
+        for i in range(int(pages * seconds))
     ]
     plan.sort(key=lambda item: item[0])
     results: list[tuple[str, float, int | None]] = []
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.5
 
-    async def one(at, kind, path, user, extra):
+    async def one(at, kind, path, user, extra, screen):
         await asyncio.sleep(max(0.0, start + at - loop.time()))
         headers = {"Cookie": sessions[user], **extra}
+        body = [] if screen is not None else None
+        if screen is not None and shown[screen]:
+            path = f"{path}?{shown[screen]}"
         try:
-            status = await asyncio.wait_for(fetch(port, path, headers), TIMEOUT)
+            status = await asyncio.wait_for(fetch(port, path, headers, body=body), TIMEOUT)
         except (TimeoutError, OSError):
             status = None
-        # From the planned moment, not from when the request went out (open loop).
-        results.append((kind, (loop.time() - (start + at)) * 1000, status))
+        if status == 200 and screen is not None:
+            shown[screen] = shown_query(b"".join(body)) or ""
+        if at >= warmup:
+            # From the planned moment, not from when the request went out (open loop).
+            results.append((kind, (loop.time() - (start + at)) * 1000, status))
 
-    await asyncio.gather(*(one(*item) for item in plan))
+    async def measure():
+        await asyncio.sleep(max(0.0, start + warmup - loop.time()))
+        if on_measure is not None:
+            on_measure()
+
+    await asyncio.gather(measure(), *(one(*item) for item in plan))
     return results
 
 
@@ -227,13 +280,31 @@ def main() -> int:
         asyncio.run(phase(port, 20, 4, 2, sessions))
         throughput = throughput_rounds(port, sessions)
         for name, polls, pages in PHASES:
-            load_before = os.getloadavg()[0]
-            cpu_before, own_before = process_tree_cpu(gunicorn.pid), time.process_time()
-            wall = time.monotonic()
-            results = asyncio.run(phase(port, polls * SCALE, pages * SCALE, SECONDS, sessions))
-            wall = time.monotonic() - wall
-            cpu = process_tree_cpu(gunicorn.pid) - cpu_before
-            own = time.process_time() - own_before
+            marks = {}
+
+            def mark(marks=marks):
+                marks.update(
+                    load=os.getloadavg()[0],
+                    cpu=process_tree_cpu(gunicorn.pid),
+                    own=time.process_time(),
+                    wall=time.monotonic(),
+                )
+
+            results = asyncio.run(
+                phase(
+                    port,
+                    polls * SCALE,
+                    pages * SCALE,
+                    SECONDS,
+                    sessions,
+                    warmup=WARMUP,
+                    on_measure=mark,
+                )
+            )
+            wall = time.monotonic() - marks["wall"]
+            cpu = process_tree_cpu(gunicorn.pid) - marks["cpu"]
+            own = time.process_time() - marks["own"]
+            load_before = marks["load"]
             # A request with no answer within TIMEOUT counts as slower than every answer.
             polls_ms = [ms if status else INF for kind, ms, status in results if kind == "poll"]
             pages_ms = [ms if status else INF for kind, ms, status in results if kind == "page"]
@@ -274,16 +345,19 @@ def main() -> int:
         "",
         f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC. gunicorn (3 sync workers) on "
         f"PostgreSQL with {perf.PAST_VISITS:,} past visits (data ready in {built_in:.0f} s), "
-        f"sessions `{settings.SESSION_ENGINE.rsplit('.', 1)[1]}` on Redis; open loop at a fixed "
+        f"sessions `{settings.SESSION_ENGINE}` on Redis; open loop at a fixed "
         f"rate for {SECONDS:.0f} s a phase, latency from each request's planned moment, "
         "percentiles from every request's own timing (not wrk's), a request unanswered after "
         f"{TIMEOUT:.0f} s counted as slower than all. Board poll: "
-        f"`GET {POLL}` with `HX-Request: true` ({perf.OUT_NOW} visitors out); pages: DSL queue, "
+        f"`GET {POLL}` with `HX-Request: true` ({perf.OUT_NOW} visitors out) and what the screen "
+        "shows, from its own last drawing (one screen per 5 s of polls: 204 while nothing "
+        "changed, a drawing when it did or the 60 s safety net is due), after a "
+        f"{WARMUP:.0f} s warm-up, not measured, in which the screens open one by one; pages: "
+        "DSL queue, "
         "My visits, the whole board, a signed-in trivial page in turn. CPU: the gunicorn master "
         "and workers' user + system time from /proc over the phase, as a share of the machine's "
-        f"{os.cpu_count()} cores. **The machine was shared**: other engineers were running tests "
-        "and benchmarks at the same time (load average below), so latencies and CPU are "
-        "inflated by contention.",
+        f"{os.cpu_count()} cores. Load average {LOAD_AT_START:.1f} when the bench started"
+        f"{perf.busy_words(LOAD_AT_START)}.",
         "",
         "| phase | requests | errors (statuses) | poll p50 ms | poll p95 ms | poll max ms | "
         "page p50 ms | page p95 ms | gunicorn CPU (% of machine) | load generator CPU | "

@@ -1,9 +1,13 @@
 """Issue 13 in the browser, on a phone-sized page: Kit (out now in the demo) sets a check-in PIN
 and a duress PIN, says "I've left the visit safely" from My visit with the PIN and his location,
 and, with the phone offline once the service worker is installed, My visit still shows the
-office's number, 999 and the reply words."""
+office's number, 999 and the reply words. At Birchwood, Lena and Joe go out on a short visit: ten
+(ladder) minutes before they are due back the reminder reaches Lena's phone by text, and its link
+checks her in."""
 
 import os
+import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -89,3 +93,59 @@ def test_the_pin_and_offline_pages_at_desktop_width(stack, person):
     screenshot(page, "my-visit-offline-desktop")
     assert axe_violations(page) == []
     page.set_viewport_size(PHONE["viewport"])
+
+
+REMINDED_VISIT = """
+import datetime
+from django.utils import timezone
+from schools.models import Pupil, User
+from tests.tracking.conftest import authorised_visit, sign_out
+lena, joe, bea = (User.objects.get(username=name) for name in ("lena", "joe", "bea"))
+pupil = Pupil.objects.filter(school__urn="100002").order_by("pk").first()
+visit = authorised_visit(
+    lena, pupil, [lena, joe], bea,
+    start=timezone.now() - datetime.timedelta(minutes=5), out_of_hours_manager=bea,
+)
+signout = sign_out(visit, bea, back_in=datetime.timedelta(seconds=40))
+print("SIGNOUT", signout.pk)
+"""
+LENA = "+447700900113"
+
+
+def test_the_reminder_before_the_return_reaches_the_visitor_and_its_link_checks_her_in(
+    browser, stack
+):
+    # R-TRK-6: the reminder is a due time of the escalation scan (beat, a ladder minute being a
+    # second here): 10 minutes before the return it texts each visitor the check-in link and
+    # the reply words (R-TRK-5), through the real Twilio client to the fake provider.
+    pk = int(re.search(r"SIGNOUT (\d+)", stack.manage("shell", "-c", REMINDED_VISIT)).group(1))
+    deadline, reminders = time.monotonic() + 60, []
+    while not reminders and time.monotonic() < deadline:
+        reminders = [
+            text["body"]
+            for text in stack.sms.texts()
+            if text["to"] == LENA and text["body"].startswith("Homeward: you are due back")
+        ]
+        time.sleep(0.5)
+    [reminder] = reminders
+    assert "Reply SAFE, BACK, HOME" in reminder and "In danger? Call 999." in reminder
+    link = re.search(r"https?://\S+/tracking/check-in/\S+/", reminder).group(0)
+
+    phone = browser.new_context(locale="en-GB", timezone_id="Europe/London", **PHONE)
+    try:
+        page = phone.new_page()
+        page.goto(link)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Check in")
+        assert axe_violations(page) == []
+        screenshot(page, "reminder-check-in-phone")
+        page.get_by_role("button", name="I'm safe").click()
+        expect(page.get_by_role("status")).to_contain_text("the office knows you are safe")
+        screenshot(page, "reminder-checked-in-phone")
+    finally:
+        phone.close()
+    state = stack.manage(
+        "shell",
+        "-c",
+        f"from tracking.models import SignOut; print(SignOut.objects.get(pk={pk}).state)",
+    )
+    assert state.strip() == "left_safely", state
