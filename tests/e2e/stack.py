@@ -60,6 +60,9 @@ class Stack:
         self.mailbox = Mailbox()
         self.env = {
             **os.environ,
+            # The application's own settings, as deployed: not the test suite's (which pytest
+            # puts in the environment, and which turn the reminders and the nav cache off).
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": f"{PG}/{self.database}",
             "REDIS_URL": REDIS,
             "CELERY_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
@@ -120,6 +123,11 @@ class Stack:
             "--access-logfile",
             "-",
         )
+        # As deployed (deploy/homeward-worker.service, homeward-scan.service): the sends on a
+        # prefork worker, the escalation scan on a worker of its own, so a storm of sends (the
+        # demo's own pair running its ladder and fallback calls) never holds up a scan or the
+        # journey's alerts.
+        queue = self.env["CELERY_QUEUE"]
         self._spawn(
             "worker",
             sys.executable,
@@ -128,6 +136,26 @@ class Stack:
             "-A",
             "config",
             "worker",
+            "-Q",
+            queue,
+            "-n",
+            f"send-{self.database}@%h",
+            "--pool=prefork",
+            "--concurrency=2",
+            "--loglevel=INFO",
+        )
+        self._spawn(
+            "scan",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            f"{queue}-scan",
+            "-n",
+            f"scan-{self.database}@%h",
             "--pool=solo",
             "--loglevel=INFO",
         )

@@ -220,7 +220,7 @@ def _wait_for_manager_alerts(stack, signout: int) -> str:
     import time
 
     page = f"/tracking/{signout}/emergency/"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
         emails = [
             message
@@ -231,7 +231,25 @@ def _wait_for_manager_alerts(stack, signout: int) -> str:
         if emails and texts:
             break
         time.sleep(0.5)
-    assert emails, "Max was not emailed"
+    if not emails:
+        print(
+            stack.manage(
+                "shell",
+                "-c",
+                "from tracking.models import Notification, EscalationStep, SignOut\n"
+                f"so = SignOut.objects.get(pk={signout})\n"
+                "print('STATE', so.state, so.escalation_stage, so.manager_step, so.chain_user_ids,"
+                " so.acknowledged_at, so.visit.out_of_hours, so.visit.out_of_hours_manager_id)\n"
+                f"for s in EscalationStep.objects.filter(signout_id={signout}).order_by('pk'):\n"
+                "    print('STEP', s.number, s.kind, s.due_at, s.fired_at)\n"
+                f"for n in Notification.objects.filter(signout_id={signout}).order_by('pk'):\n"
+                "    print('NOTE', n.channel, n.template, n.address, n.status, n.step_id)\n",
+            )
+        )
+    assert emails, (
+        "Max was not emailed",
+        page,
+    )
     assert texts, "Max was not texted"
     email = emails[-1].get_body(preferencelist=("plain",)).get_content()
     link = re.search(r"https?://\S+/tracking/\d+/emergency/", texts[-1]["body"]).group(0)
