@@ -5,7 +5,7 @@ touching the page its title turns "(n) OVERDUE — Sign-out board", the red bann
 alarm plays and a browser notification shows; each step after rings again. Meanwhile the board's
 poll answers 204 while nothing changed (issue 15). Nobody acknowledges, so the alarm moves on to
 every DSL and the Headteacher (R-ESC-9); the manager acknowledges from the link in his text on a
-phone (R-ESC-8); the visitors come back, and the manager is told to stand down (R-ESC-10).
+phone (R-ESC-8); the visitors come back, and everyone alerted is told to stand down (R-ESC-10).
 Screenshots at 1366 and 390 px, normal and in alarm, each checked with axe-core."""
 
 import re
@@ -204,8 +204,9 @@ def test_the_board_raises_the_alarm_by_itself_when_a_step_fires(person, stack, b
     _both_widths(olive, "alarm")
 
     # R-ESC-10: the visitors walk back in and Olive presses "Back at school". Without a reload
-    # the row says the case is still open for the manager (R-ESC-4), and the manager who was
-    # woken gets the stand-down text, so nobody goes on ringing round. When the manager records
+    # the row says the case is still open for the manager (R-ESC-4), and everyone the alarm
+    # woke (the manager, the DSLs, the Head) gets one stand-down text, so nobody goes on ringing
+    # round. When the manager records
     # the outcome, the row leaves the board. (The demo's own pair may be overdue by now: the
     # banner and title are theirs to keep.)
     def alerted_phones() -> set[str]:
