@@ -41,7 +41,9 @@ def main() -> int:
     sections = [
         "# Benchmark results",
         "",
-        f"Run by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.",
+        f"Assembled by `bench/run.py` ({'`make bench`' if not sys.argv[1:] else 'some scripts'}) "
+        f"on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}, from each script's latest "
+        "result: each section gives when it ran and the machine's load then.",
         "",
     ]
     for script in scripts:
@@ -49,6 +51,9 @@ def main() -> int:
         sections.append(
             result.read_text() if result.exists() else f"## {script.stem}\n\nNo result.\n"
         )
+        # A script's other modes write <stem>-<mode>.md (bench/escalation.py --delivery).
+        for extra in sorted((BENCH / "results").glob(f"{script.stem}-*.md")):
+            sections.append(extra.read_text())
     (BENCH / "RESULTS.md").write_text("\n".join(sections))
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
