@@ -86,6 +86,10 @@ class Stack:
             text=True,
         ).stdout
 
+    def _celery(self, name: str, *args: str) -> None:
+        """`celery -A config <args>` as the process `name` (its log: <name>.log)."""
+        self._spawn(name, sys.executable, "-m", "celery", "-A", "config", *args, "--loglevel=INFO")
+
     def _spawn(self, name: str, *command: str) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
@@ -128,49 +132,11 @@ class Stack:
         # demo's own pair running its ladder and fallback calls) never holds up a scan or the
         # journey's alerts.
         queue = self.env["CELERY_QUEUE"]
-        self._spawn(
-            "worker",
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queue,
-            "-n",
-            f"send-{self.database}@%h",
-            "--pool=prefork",
-            "--concurrency=2",
-            "--loglevel=INFO",
-        )
-        self._spawn(
-            "scan",
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            f"{queue}-scan",
-            "-n",
-            f"scan-{self.database}@%h",
-            "--pool=solo",
-            "--loglevel=INFO",
-        )
-        self._spawn(
-            "beat",
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "beat",
-            "--loglevel=INFO",
-            "-s",
-            str(self.logs / f"beat-{self.database}"),
-        )
+        self._celery("worker", "worker", "-Q", queue, "-n", f"send-{self.database}@%h",
+                     "--pool=prefork", "--concurrency=2")  # fmt: skip
+        self._celery("scan", "worker", "-Q", f"{queue}-scan", "-n", f"scan-{self.database}@%h",
+                     "--pool=solo")  # fmt: skip
+        self._celery("beat", "beat", "-s", str(self.logs / f"beat-{self.database}"))
         self.wait_until_up()
         return self
 
