@@ -315,6 +315,13 @@ CELERY_BEAT_SCHEDULE["transfer-reminders"] = {
     "schedule": schedule(timedelta(seconds=TRANSFER_REMINDER_SCAN_SECONDS)),
     "options": {"expires": TRANSFER_REMINDER_SCAN_SECONDS},
 }
+# The leaders' dashboards keep their figures per school and day, brought up to date at each
+# render (insights.summaries); every night they are all counted again, a safety net.
+CELERY_BEAT_SCHEDULE["insights-rebuild"] = {
+    "task": "insights.tasks.summaries_rebuild",
+    "schedule": crontab(hour=2, minute=40),
+    "options": {"expires": 3600},
+}
 CELERY_BEAT_SCHEDULE["record-reminders"] = {
     "task": "records.tasks.record_reminders_scan",
     "schedule": schedule(timedelta(seconds=RECORD_REMINDER_SCAN_SECONDS)),

@@ -1,14 +1,4 @@
 from django.apps import AppConfig
-from django.db.backends.signals import connection_created
-
-
-def _sqlite_percentile(sender, connection, **kwargs):
-    """SQLite has no percentile aggregate: give each SQLite connection Homeward's (see
-    insights.figures.Percentile; PostgreSQL uses its own percentile_disc)."""
-    if connection.vendor == "sqlite":
-        from .figures import SQLITE_PERCENTILE, sqlite_percentile
-
-        connection.connection.create_aggregate(SQLITE_PERCENTILE, 2, sqlite_percentile)
 
 
 class InsightsConfig(AppConfig):
@@ -17,4 +7,4 @@ class InsightsConfig(AppConfig):
     verbose_name = "Leaders' dashboards"
 
     def ready(self):
-        connection_created.connect(_sqlite_percentile, dispatch_uid="insights-sqlite-percentile")
+        from . import receivers  # noqa: F401 - connects the day rows' rebuild on deletions

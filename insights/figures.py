@@ -1,9 +1,8 @@
-"""The leaders' figures for a set of schools and a period, computed in the database in a fixed
-number of grouped queries, whatever the number of schools or visits (tests count them): one pass
-over the period's visits (with their records) gives the requests, reasons, outcomes, records in
-time and the weekly trend; one over the decisions gives the waits' median and 90th percentile;
-one over the children on the visits; and one small query each for escalations, concerns,
-actions and transfers.
+"""The leaders' figures for a set of schools and a period, in a fixed number of queries whatever
+the number of schools or visits (tests count them). The requests, reasons, outcomes, records in
+time, the weekly trend, the decisions' waits (median and 90th percentile), the children on the
+visits and the escalations come from the schools' day rows (insights.summaries brings them up to
+date first); concerns, actions, transfers and families missing contact take one small query each.
 
 The period is about visits *requested* in it (submitted for authorisation), and what became of
 them; concerns raised in it; file transfers due in it. Open and overdue actions, and families
@@ -15,25 +14,25 @@ identified from a small number (0 is shown: it identifies nobody).
 
 import datetime
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q
-from django.db.models.lookups import LessThanOrEqual
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from records.models import Action, Concern, PupilSeen, VisitRecord
+from records.models import Action, Concern, VisitRecord
 from riskassess.selectors import closure_monitors
 from schools.models import School
-from tracking.models import SignOut
 from transfers.models import FileTransfer
-from visits.models import Authorisation, Reason, Visit
-from visits.models import Status as VisitStatus
+from visits.models import Reason
 
+from .models import SchoolDay
 from .periods import Period
+from .summaries import summaries_refresh
 
 SUPPRESS_BELOW = 5
+COUNTED = ("requested", "authorised", "refused", "cancelled", "returned")
 FEWER = "fewer than 5"
-RECORD_WITHIN = datetime.timedelta(hours=24)
 
 
 @dataclass
@@ -43,33 +42,6 @@ class Table:
     columns: list[str]
     rows: list[tuple[str, list]] = field(default_factory=list)
     note: str = ""
-
-
-class SecondsBetween(Func):
-    """SecondsBetween(later, earlier): the seconds from `earlier` to `later`, computed natively
-    by the database (on SQLite, Django's own datetime arithmetic calls back into Python for
-    every row, too slow for 100,000 visits)."""
-
-    output_field = FloatField()
-    arity = 2
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 86400.0)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="EXTRACT(EPOCH FROM (%(expressions)s))",
-            arg_joiner=" - ",
-            **extra,
-        )
 
 
 def shown(value, suppress: bool):
@@ -101,61 +73,6 @@ def _grouped(queryset, key: str, **counts) -> dict:
     return {row[key]: {k: row[f"agg_{k}"] for k in counts} for row in rows}
 
 
-class Percentile(Aggregate):
-    """Percentile(expression, fraction): the nearest-rank percentile of a group, the value at
-    rank ceil(fraction × n) once the group is sorted (the median of 1, 2, 3 and 10 hours is
-    2 hours; their 90th percentile is 10 hours), computed in the database in the same pass as
-    the group's other aggregates.
-
-    PostgreSQL: its own ordered-set aggregate `percentile_disc`, which is exactly this
-    definition. SQLite has none: `sqlite_percentile` is registered on each SQLite connection
-    (insights.apps) as the aggregate HOMEWARD_PERCENTILE, with the same rank arithmetic."""
-
-    function = "PERCENTILE_DISC"
-    name = "Percentile"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression, fraction: float, **extra):
-        if not 0 < fraction <= 1:
-            raise ValueError("A percentile's fraction is above 0 and at most 1.")
-        # A number written into the SQL, never user input: the fraction is a constant here.
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler,
-            connection,
-            function=SQLITE_PERCENTILE,
-            template="%(function)s(%(expressions)s, %(fraction)s)",
-            **extra_context,
-        )
-
-
-SQLITE_PERCENTILE = "HOMEWARD_PERCENTILE"
-
-
-class sqlite_percentile:  # noqa: N801 - sqlite3's aggregate protocol: a class with step/finalize
-    """Percentile on SQLite (see Percentile): the values of the group, then the one at rank
-    ceil(fraction × n), as PostgreSQL computes it (in floating point, as it does)."""
-
-    def __init__(self):
-        self.values: list[float] = []
-        self.fraction = 0.5
-
-    def step(self, value, fraction):
-        if value is not None:
-            self.values.append(value)
-            self.fraction = fraction
-
-    def finalize(self):
-        if not self.values:
-            return None
-        self.values.sort()
-        rank = max(1, math.ceil(self.fraction * len(self.values)))
-        return self.values[min(rank, len(self.values)) - 1]
-
-
 def _week_starts(period: Period) -> list[datetime.date]:
     """The Mondays of the weeks the period touches (at most 60)."""
     day = period.start - datetime.timedelta(days=period.start.weekday())
@@ -166,106 +83,92 @@ def _week_starts(period: Period) -> list[datetime.date]:
     return starts
 
 
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """The nearest-rank percentile of sorted values: the value at rank ceil(fraction × n) (the
+    median of 1, 2, 3 and 10 hours is 2 hours; their 90th percentile is 10 hours)."""
+    if not values:
+        return None
+    rank = max(1, math.ceil(fraction * len(values)))
+    return values[min(rank, len(values)) - 1]
+
+
 def dashboard_figures(
     *, user, schools: list[School], period: Period, suppress: bool, today: datetime.date
 ) -> dict:
     ids = [school.pk for school in schools]
     since, until = _bounds(period)
-    in_period = Q(submitted_at__gte=since, submitted_at__lt=until)
-    visits = Visit.objects.filter(in_period, school_id__in=ids)
 
-    # One pass over the period's visits (and their records), grouped by school; the weekly
-    # trend (weeks from Monday, school time) as one filtered count per week, comparing
-    # submitted_at with each week's bounds (cheap, where truncating every row's time to its
-    # week in the school's time zone doubled the pass).
+    # The period's requests, decisions, children and escalations, from the day rows
+    # (insights.summaries: brought up to date first), summed per school; the weekly trend
+    # from the same rows (weeks from Monday, school time).
+    summaries_refresh()
     week_starts = _week_starts(period)
-    tz = timezone.get_current_timezone()
-
-    def midnight(day):
-        return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
-
-    visit_counts = {
-        "requested": Count("pk"),
-        "authorised": Count("pk", filter=Q(authorised_at__isnull=False)),
-        "refused": Count("pk", filter=Q(status=VisitStatus.REFUSED)),
-        "cancelled": Count("pk", filter=Q(status=VisitStatus.CANCELLED)),
-        "returned": Count("pk", filter=Q(returned_at__isnull=False)),
-        "recorded_in_time": Count(
-            "pk",
-            filter=Q(
-                LessThanOrEqual(
-                    SecondsBetween("record__submitted_at", "returned_at"),
-                    RECORD_WITHIN.total_seconds(),
-                ),
-                returned_at__isnull=False,
-                record__status=VisitRecord.Status.SUBMITTED,
-            ),
-        ),
-        **{f"reason_{r}": Count("pk", filter=Q(reason=r)) for r in Reason.values},
-        **{
-            f"outcome_{o}": Count(
-                "pk", filter=Q(record__status=VisitRecord.Status.SUBMITTED, record__outcome=o)
-            )
-            for o in VisitRecord.Outcome.values
-        },
-        **{
-            f"week_{i}": Count(
-                "pk",
-                filter=Q(
-                    submitted_at__gte=midnight(start),
-                    submitted_at__lt=midnight(start + datetime.timedelta(days=7)),
-                ),
-            )
-            for i, start in enumerate(week_starts)
-        },
-    }
-    requests = _grouped(visits, "school_id", **visit_counts)
-    weeks = [
-        (start, sum(counts[f"week_{i}"] for counts in requests.values()))
-        for i, start in enumerate(week_starts)
-    ]
-
-    # The wait from the request to each decision: its median and 90th percentile per school,
-    # in the same grouped query as the count.
-    decisions = (
-        Authorisation.objects.filter(
-            visit__school_id__in=ids,
-            visit__submitted_at__gte=since,
-            visit__submitted_at__lt=until,
-            decision__in=[Authorisation.Decision.AUTHORISED, Authorisation.Decision.REFUSED],
-        )
-        .annotate(wait=SecondsBetween("decided_at", "visit__submitted_at"))
-        .order_by()
-        .values("visit__school_id")
-        .annotate(n=Count("pk"), p50=Percentile("wait", 0.5), p90=Percentile("wait", 0.9))
-    )
-    waits: dict[int, dict] = {pk: {"n": 0, "p50": None, "p90": None} for pk in ids}
-    for row in decisions:
-        waits[row["visit__school_id"]] = {"n": row["n"], "p50": row["p50"], "p90": row["p90"]}
-    children = _grouped(
-        PupilSeen.objects.filter(
-            record__school_id__in=ids,
-            record__status=VisitRecord.Status.SUBMITTED,
-            record__visit__submitted_at__gte=since,
-            record__visit__submitted_at__lt=until,
-        ),
-        "record__school_id",
-        seen=Count("pk", filter=Q(seen=True)),
-        not_seen=Count("pk", filter=Q(seen=False)),
-        alone=Count("pk", filter=Q(seen=True, seen_alone=True)),
-    )
-    escalations = _grouped(
-        SignOut.objects.filter(
-            school_id__in=ids,
-            visit__submitted_at__gte=since,
-            visit__submitted_at__lt=until,
-        ),
+    weekly = dict.fromkeys(week_starts, 0)
+    requests: dict[int, dict] = {}
+    children: dict[int, dict] = {}
+    escalations: dict[int, dict] = {}
+    wait_values: dict[int, list] = defaultdict(list)
+    for (
+        pk,
+        day,
+        *counted,
+        recorded_in_time,
+        seen,
+        not_seen,
+        alone,
+        overdue,
+        retried,
+        manager,
+        help_,
+        breakdown,
+    ) in SchoolDay.objects.filter(
+        school_id__in=ids, day__gte=period.start, day__lte=period.end
+    ).values_list(
         "school_id",
-        overdue=Count("pk", filter=Q(steps__kind="overdue"), distinct=True),
-        retried=Count("pk", filter=Q(steps__kind__in=["retry", "final_retry"]), distinct=True),
-        manager=Count("pk", filter=Q(steps__kind="manager"), distinct=True),
-        help=Count("pk", filter=Q(steps__kind="help"), distinct=True),
-    )
+        "day",
+        *COUNTED,
+        "recorded_in_time",
+        "seen",
+        "not_seen",
+        "seen_alone",
+        "overdue",
+        "retried",
+        "manager",
+        "help",
+        "breakdown",
+    ):
+        counts = requests.setdefault(pk, defaultdict(int))
+        for name, n in zip(COUNTED, counted, strict=True):
+            counts[name] += n
+        counts["recorded_in_time"] += recorded_in_time
+        for reason, n in breakdown["reasons"].items():
+            counts[f"reason_{reason}"] += n
+        for outcome, n in breakdown["outcomes"].items():
+            counts[f"outcome_{outcome}"] += n
+        wait_values[pk].extend(breakdown["waits"])
+        child = children.setdefault(pk, defaultdict(int))
+        child["seen"] += seen
+        child["not_seen"] += not_seen
+        child["alone"] += alone
+        ladder = escalations.setdefault(pk, defaultdict(int))
+        ladder["overdue"] += overdue
+        ladder["retried"] += retried
+        ladder["manager"] += manager
+        ladder["help"] += help_
+        week = day - datetime.timedelta(days=day.weekday())
+        if week in weekly:
+            weekly[week] += counted[0]
+    weeks = list(weekly.items())
+
+    # The wait from the request to each decision: its median and 90th percentile per school.
+    waits: dict[int, dict] = {}
+    for pk in ids:
+        values = sorted(wait_values.get(pk, ()))
+        waits[pk] = {
+            "n": len(values),
+            "p50": _percentile(values, 0.5),
+            "p90": _percentile(values, 0.9),
+        }
     concerns = _grouped(
         Concern.objects.filter(school_id__in=ids, raised_at__gte=since, raised_at__lt=until),
         "school_id",

@@ -99,6 +99,8 @@ class VisitRecord(models.Model):
                 name="record_nobody_answered_is_no_answer",
             ),
         ]
+        # The leaders' figures look for records changed since their last refresh (insights).
+        indexes = [models.Index(fields=["updated_at"], name="record_updated")]
 
     def __str__(self) -> str:
         return f"Record of visit #{self.visit_id} ({self.get_status_display()})"

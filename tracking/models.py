@@ -376,6 +376,8 @@ class EscalationStep(models.Model):
                 fields=["signout"], condition=Q(kind="help"), name="escalationstep_help_once"
             ),
         ]
+        # The leaders' figures look for steps fired since their last refresh (insights).
+        indexes = [models.Index(fields=["fired_at"], name="escalationstep_fired")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} (round {self.ladder_round}) at {self.fired_at}"
