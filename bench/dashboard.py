@@ -231,7 +231,11 @@ def main() -> None:
     rows = [
         row(f"nothing changed since the last render (median of {RUNS})", unchanged, True),
         row(f"{CHANGED} visits changed before each render (median of {RUNS})", changed, True),
-        row("counting every day (the first render after installing; nightly on the worker)", [cold], False),
+        row(
+            "counting every day (the first render after installing; nightly on the worker)",
+            [cold],
+            False,
+        ),
     ]
     print("\n".join(rows))
     result = "\n".join(
