@@ -12,7 +12,6 @@ from celery.schedules import crontab, schedule
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 # ENV_FILE names a file of settings to read (`make deploy-check ENV_FILE=...`); the process's own
@@ -23,6 +22,9 @@ if env.str("ENV_FILE", default=""):
     environ.Env.read_env(env.str("ENV_FILE"), overwrite=False)
 else:
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The development database, broker folders and beat schedule (HOMEWARD_VAR_DIR: somewhere else,
+# as the test of `make run`'s Ctrl-C does, so it never touches a running demo's files).
+VAR_DIR = Path(env.str("HOMEWARD_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 # HOMEWARD_DEV=true says "this is a developer's machine or a test run" (make run, make test, make
