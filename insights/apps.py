@@ -7,4 +7,4 @@ class InsightsConfig(AppConfig):
     verbose_name = "Leaders' dashboards"
 
     def ready(self):
-        from . import receivers  # noqa: F401 - connects the day rows' rebuild on deletions
+        from . import receivers  # noqa: F401 - connects the recount on deletions

@@ -74,13 +74,10 @@ class Recount(models.Model):
 
 
 class SummaryState(models.Model):
-    """One row: how far the day rows are up to date. `changes_since` is where the next refresh
-    looks for changed visits, records and ladder steps; `rebuild` asks for every day again (a
-    new installation, or a restored backup)."""
+    """One row: where the next refresh looks for changed visits, records and ladder steps.
+    Empty (a new installation): the next refresh counts every day."""
 
     changes_since = models.DateTimeField(null=True, blank=True)
-    rebuild = models.BooleanField(default=True)
-    refreshed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
-        return f"figures as of {self.refreshed_at}"
+        return f"changes since {self.changes_since}"

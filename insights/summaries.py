@@ -12,7 +12,7 @@ figures are then read from a few thousand day rows, whatever the number of visit
 
 Deleting a row the figures count (retention, or the sending school's copy after a file
 transfer) leaves nothing to look for, so insights.receivers leaves its visit in `Recount`. A
-state row never filled asks for a rebuild, which counts every day again; so does the nightly
+state row never filled (a new installation) counts every day again; so does the nightly
 task (insights.tasks.summaries_rebuild), a safety net for writes made outside the services
 (the shell), and `manage.py insights_rebuild` after data loaded by hand.
 
@@ -51,16 +51,14 @@ def summaries_refresh(*, rebuild: bool = False) -> int:
     now = timezone.now()
     with transaction.atomic():
         state = _state_locked()
-        if rebuild or state.rebuild or state.changes_since is None:
+        if rebuild or state.changes_since is None:
             counted = _rebuild()
         else:
             changed = _changed_visits(since=state.changes_since)
             if not changed:
                 return 0
             counted = _rebuild() if len(changed) > REBUILD_ABOVE else _recount(changed)
-        SummaryState.objects.filter(pk=state.pk).update(
-            changes_since=now - OVERLAP, rebuild=False, refreshed_at=now
-        )
+        SummaryState.objects.filter(pk=state.pk).update(changes_since=now - OVERLAP)
     return counted
 
 
@@ -71,8 +69,8 @@ def summaries_recount(visit_id: int) -> None:
 
 def _state_locked() -> SummaryState:
     state = SummaryState.objects.select_for_update().filter(pk=1).first()
-    if state is None:
-        SummaryState.objects.get_or_create(pk=1, defaults={"rebuild": True})
+    if state is None:  # the first refresh ever makes the row (two at once: one makes it)
+        SummaryState.objects.get_or_create(pk=1)
         state = SummaryState.objects.select_for_update().get(pk=1)
     return state
 

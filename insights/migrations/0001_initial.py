@@ -25,8 +25,6 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('changes_since', models.DateTimeField(blank=True, null=True)),
-                ('rebuild', models.BooleanField(default=True)),
-                ('refreshed_at', models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
