@@ -436,6 +436,8 @@ def report(runs: list[dict], idle: dict, took: float) -> str:
 # ---------------------------------------------------------------------------------------------
 
 ACK_REQUESTS = ("overdue_office", "retry_office", "manager")
+DELIVERY_SCAN_SECONDS = float(os.environ.get("BENCH_SCAN_SECONDS", "5"))
+WEB_WORKERS = 3  # gunicorn sync workers taking the callbacks, as deploy/gunicorn.conf.py runs
 DELIVERY_LEAD_SECONDS_PER_SIGNOUT = float(os.environ.get("BENCH_LEAD_PER_SIGNOUT", "1.0"))
 
 
@@ -479,7 +481,7 @@ def delivery_run(outcome: str) -> dict:
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     env = {
         "CELERY_QUEUE": queue,
-        "ESCALATION_SCAN_SECONDS": "5",
+        "ESCALATION_SCAN_SECONDS": str(DELIVERY_SCAN_SECONDS),
         "SITE_URL": site,
         "SMS_BACKEND": "tracking.sms.TwilioBackend",
         "VOICE_BACKEND": "tracking.voice.TwilioBackend",
@@ -491,15 +493,17 @@ def delivery_run(outcome: str) -> dict:
     }
     LOGS.mkdir(exist_ok=True)
     web = subprocess.Popen(  # noqa: S603 - our own command line
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [
+            str(Path(sys.executable).parent / "gunicorn"), "config.wsgi",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(WEB_WORKERS),
+            "--log-level", "warning",
+        ],
         cwd=ROOT,
-        # A connection per request: runserver starts a thread per request, and kept
-        # connections would pile up to PostgreSQL's limit (the database is shared).
-        env={**os.environ, **env, "DB_CONN_MAX_AGE": "0"},
+        env={**os.environ, **env, "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1"},
         stdout=(LOGS / f"web-{outcome}.log").open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
-    )
+    )  # fmt: skip
     schedule = Path(tempfile.mkdtemp()) / "beat-schedule"
     worker = celery(
         "worker", "--pool=prefork", "--concurrency=2", "-Q", queue,
@@ -552,7 +556,7 @@ def delivery_run(outcome: str) -> dict:
             time.sleep(1)
         time.sleep(10)  # anything late or doubled has time to show
         close_old_connections()
-        rows = list(alerts.values_list("pk", "template", "due_at", "delivered_at"))
+        rows = list(alerts.values_list("pk", "template", "due_at", "delivered_at", "sent_at"))
         calls = list(
             Notification.objects.filter(signout__school=school, channel="voice").values_list(
                 "fallback_of_id", "fallback_of__template", "fallback_of__due_at", "sent_at"
@@ -577,8 +581,15 @@ def delivery_run(outcome: str) -> dict:
             "refused_callbacks": len(fake.callbacks_refused()),
         }
         if outcome == "delivered":
-            times = [(d - due).total_seconds() for _, _, due, d in rows if d is not None]
-            result.update(delivered=times, missed=len(rows) - len(times))
+            times = [(d - due).total_seconds() for _, _, due, d, _ in rows if d is not None]
+            result.update(
+                delivered=times,
+                missed=len(rows) - len(times),
+                # Where the time went: the ladder and the send (step due → the provider took
+                # the message), then the network and the receipt (→ Homeward recorded it).
+                to_sent=[(sent - due).total_seconds() for _, _, due, _, sent in rows if sent],
+                to_receipt=[(d - sent).total_seconds() for *_, d, sent in rows if d and sent],
+            )
         else:
             manager_calls = {c[0]: c for c in calls if c[1] == "manager" and c[3] is not None}
             managers = [r for r in rows if r[1] == "manager"]
@@ -627,8 +638,9 @@ def delivery_report(runs: list[dict], took: float) -> str:
             "--delivery; R-ESC-8, R-ESC-11)",
             "",
             f"{SIGNOUTS} ladders per run on a real Celery worker (prefork, 2), the scan worker "
-            "and beat (5 s) on Redis and PostgreSQL; Homeward under `manage.py runserver` takes "
-            "the callbacks. SMS and calls go through the real `twilio` client to the fake Twilio "
+            f"and beat ({DELIVERY_SCAN_SECONDS:g} s) on Redis and PostgreSQL; Homeward under "
+            f"gunicorn ({WEB_WORKERS} sync workers) takes the callbacks. SMS and calls go "
+            "through the real `twilio` client to the fake Twilio "
             "on 127.0.0.1, which posts signed status callbacks back. Minutes compressed to "
             f"{minute:g} s, so the 2-minute fallback delay is {delay:g} s; the chain after the "
             "manager is set to 120 minutes, outside the window. Measured from the time each "
@@ -649,6 +661,10 @@ def delivery_report(runs: list[dict], took: float) -> str:
             f"{silent['missed']} of {silent['managers']} | {silent['calls_placed']} | "
             f"{silent['duplicate_calls']} | {silent['refused_callbacks']} |",
             "",
+            "- Where the time went, for the delivered run: step due → the provider took the "
+            f"message {figures(delivered['to_sent']) if delivered['to_sent'] else 'none'}; "
+            "then → the delivery receipt recorded (the fake network's 0–5 s included) "
+            f"{figures(delivered['to_receipt']) if delivered['to_receipt'] else 'none'}.",
             f"- Target p95 ≤ 10 s to the acknowledgement request delivered, 0 duplicates, 0 "
             f"missed: {'met' if d_ok else 'NOT met'}.",
             f"- Target p95 ≤ 2 minutes + 10 s to the fallback call (here {delay:g} s + 10 s), 0 "

@@ -41,6 +41,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import perf  # noqa: E402  (sets the database, Redis and settings for this process)
+from cpu import process_tree_cpu  # noqa: E402
 
 ROOT = perf.ROOT
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
@@ -52,7 +53,6 @@ LOAD_AT_START = os.getloadavg()[0]  # what else the machine was doing, before th
 # Before each measured phase, the screens open one by one over this many seconds (not measured).
 WARMUP = float(os.environ.get("BENCH_WARMUP_SECONDS", "60"))
 TIMEOUT = 10.0
-TICK = os.sysconf("SC_CLK_TCK")
 INF = float("inf")
 
 
@@ -64,27 +64,6 @@ def free_port() -> int:
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def process_tree_cpu(root_pid: int) -> float:
-    """User + system CPU seconds of root_pid and every process below it (gunicorn's workers)."""
-    parents: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICK
-    total, todo = 0.0, [root_pid]
-    while todo:
-        pid = todo.pop()
-        total += cpu.get(pid, 0.0)
-        todo.extend(child for child, parent in parents.items() if parent == pid)
-    return total
 
 
 async def fetch(port: int, path: str, headers: dict, *, body: list | None = None) -> int:

@@ -1,3 +1,4 @@
+import functools
 import importlib
 import time
 
@@ -37,6 +38,16 @@ class HomewardConfig(AppConfig):
         post_delete.connect(second_factor_removed, sender=TOTPDevice, dispatch_uid="hw_totp_rm")
         post_delete.connect(second_factor_removed, sender=StaticDevice, dispatch_uid="hw_st_rm")
 
+        # Register every app's tasks in every process (web too), so core.enqueue finds them by
+        # name; Celery's lazy autodiscovery otherwise only runs when a worker starts.
+        for app_config in apps.get_app_configs():
+            module = f"{app_config.name}.tasks"
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as error:
+                if error.name != module:
+                    raise
+
 
 # Issue 19: Homeward's own apps, whose text fields are bounded (core/limits.py).
 BOUNDED_APPS = {"contacts", "records", "riskassess", "schools", "tracking", "visits"}
@@ -47,13 +58,10 @@ def refuse_overlong_text(sender, instance, raw=False, **kwargs):
     refused it with a clearer message; this catches any write that did not come through one).
     TextField's max_length is not enforced by the database, so it is enforced here."""
     from django.core.exceptions import ValidationError
-    from django.db import models
 
-    if raw or sender._meta.app_label not in BOUNDED_APPS:
+    if raw:
         return
-    for field in sender._meta.concrete_fields:
-        if not isinstance(field, (models.CharField, models.TextField)) or not field.max_length:
-            continue
+    for field in bounded_text_fields(sender):
         value = getattr(instance, field.attname, None)
         if isinstance(value, str) and len(value) > field.max_length:
             raise ValidationError(
@@ -63,15 +71,20 @@ def refuse_overlong_text(sender, instance, raw=False, **kwargs):
                 }
             )
 
-        # Register every app's tasks in every process (web too), so core.enqueue finds them by
-        # name; Celery's lazy autodiscovery otherwise only runs when a worker starts.
-        for app_config in apps.get_app_configs():
-            module = f"{app_config.name}.tasks"
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as error:
-                if error.name != module:
-                    raise
+
+@functools.cache
+def bounded_text_fields(model) -> tuple:
+    """The model's text fields with a max_length, when it belongs to one of BOUNDED_APPS. Every
+    save asks, so the answer is kept per model (fields do not change once apps are loaded)."""
+    from django.db import models
+
+    if model._meta.app_label not in BOUNDED_APPS:
+        return ()
+    return tuple(
+        field
+        for field in model._meta.concrete_fields
+        if isinstance(field, (models.CharField, models.TextField)) and field.max_length
+    )
 
 
 def stamp_sign_in(sender, request, user, **kwargs):

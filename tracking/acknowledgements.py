@@ -248,10 +248,10 @@ def signout_stand_down(
     the transaction of the return, phone-in or outcome that made them safe. Returns how many
     messages it created (0 when nobody was alerted, or they were told already)."""
     now = timezone.now()
-    fresh = SignOut.objects.select_related("school", "visit").get(pk=signout.pk)
-    recipients = _alerted(fresh)
+    recipients = _alerted(signout)
     if not recipients:
-        return 0
+        return 0  # nobody was alerted: the everyday return costs one query here
+    fresh = SignOut.objects.select_related("school", "visit").get(pk=signout.pk)
     batch = ladder_messages.notice_messages(
         fresh,
         template="standdown",

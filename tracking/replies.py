@@ -154,13 +154,14 @@ def sms_reply_receive(
 
 def _apply(reply: SmsReply, *, visitor: SignOutVisitor, read: ReadReply, now, enqueue) -> None:
     signout = visitor.signout
+    school = signout.school  # read before acting: a service refreshes the sign-out in place
     reply.signout, reply.visitor = signout, visitor
     outcome, answer = _act(signout=signout, visitor=visitor, read=read, now=now, enqueue=enqueue)
     reply.outcome = outcome
     reply.save(update_fields=["signout", "visitor", "outcome"])
     audit_event_create(
         actor=None,
-        school=signout.school,
+        school=school,
         obj=reply,
         event_type="sms_reply.received",
         changes={
@@ -172,7 +173,15 @@ def _apply(reply: SmsReply, *, visitor: SignOutVisitor, read: ReadReply, now, en
             "outcome": outcome,
         },
     )
-    _answer(reply, signout=signout, visitor=visitor, body=answer, now=now, enqueue=enqueue)
+    _answer(
+        reply,
+        signout=signout,
+        school=school,
+        visitor=visitor,
+        body=answer,
+        now=now,
+        enqueue=enqueue,
+    )
 
 
 def _act(*, signout: SignOut, visitor: SignOutVisitor, read: ReadReply, now, enqueue):
@@ -328,6 +337,7 @@ def _no_open_signout(reply: SmsReply, *, mobile: str, now, enqueue) -> None:
     _answer(
         reply,
         signout=last.signout,
+        school=last.signout.school,
         visitor=last,
         body="You have no visit open in Homeward: nothing was changed. Questions? Call the office.",
         now=now,
@@ -387,39 +397,48 @@ def _visitor_body(text: str, *, school) -> str:
     return f"Homeward: {text} {ladder_messages.reply_words_for(school)}"
 
 
-def _answer(reply, *, signout, visitor: SignOutVisitor, body: str, now, enqueue) -> None:
-    recipient = ladder_messages.Recipient(
-        label=str(visitor.user), address=visitor.mobile, user=visitor.user
+def _answer(reply, *, signout, school, visitor: SignOutVisitor, body: str, now, enqueue) -> None:
+    """The answer to the visitor. Its outbox key is the reply row's, which this transaction
+    created: no row can hold the key yet, so it is inserted without looking first."""
+    notification = Notification.objects.create(
+        **_outbox_fields(
+            reply,
+            signout=signout,
+            recipient=ladder_messages.Recipient(
+                label=str(visitor.user), address=visitor.mobile, user=visitor.user
+            ),
+            body=_visitor_body(body, school=school),
+            kind="visitor",
+            now=now,
+        )
     )
-    created = _outbox(
-        reply,
-        signout=signout,
-        recipient=recipient,
-        body=_visitor_body(body, school=signout.school),
-        kind="visitor",
-        now=now,
-    )
-    _after_commit(created, enqueue)
+    _after_commit([notification.pk], enqueue)
 
 
 def _outbox(reply, *, signout, recipient, body: str, kind: str, now) -> list[int]:
-    """One outbox row, keyed by the reply's row: a replayed message never answers twice."""
-    key = f"smsreply:{reply.pk}:{kind}:sms:{recipient.address}"
+    """One outbox row, keyed by the reply's row: a replayed message never answers twice, and
+    one office phone told about two sign-outs is told once."""
+    fields = _outbox_fields(
+        reply, signout=signout, recipient=recipient, body=body, kind=kind, now=now
+    )
     notification, created = Notification.objects.get_or_create(
-        idempotency_key=key,
-        defaults={
-            "signout": signout,
-            "channel": Notification.Channel.SMS,
-            "template": f"reply_{kind}",
-            "recipient": recipient.user,
-            "recipient_label": recipient.label[:150],
-            "address": recipient.address,
-            "body": body,
-            "supersedable": False,
-            "due_at": now,
-            "created_at": now,
-            "retry_at": now
-            + datetime.timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS),
-        },
+        idempotency_key=fields.pop("idempotency_key"), defaults=fields
     )
     return [notification.pk] if created else []
+
+
+def _outbox_fields(reply, *, signout, recipient, body: str, kind: str, now) -> dict:
+    return {
+        "idempotency_key": f"smsreply:{reply.pk}:{kind}:sms:{recipient.address}",
+        "signout": signout,
+        "channel": Notification.Channel.SMS,
+        "template": f"reply_{kind}",
+        "recipient": recipient.user,
+        "recipient_label": recipient.label[:150],
+        "address": recipient.address,
+        "body": body,
+        "supersedable": False,
+        "due_at": now,
+        "created_at": now,
+        "retry_at": now + datetime.timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS),
+    }
