@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+HELPERS = {"run.py", "cpu.py"}  # modules the benchmarks import, not benchmarks
 ROOT = BENCH.parent
 
 
@@ -30,7 +31,7 @@ def machine() -> str:
 
 
 def main() -> int:
-    scripts = sorted(p for p in BENCH.glob("*.py") if p.name != "run.py")
+    scripts = sorted(p for p in BENCH.glob("*.py") if p.name not in HELPERS)
     # `bench/run.py pdf web` runs only those; RESULTS.md is always assembled from every result.
     chosen = [p for p in scripts if not sys.argv[1:] or p.stem in sys.argv[1:]]
     failed = []

@@ -1,6 +1,8 @@
 """Every write to the school directory goes through here, with its audit event."""
 
 import datetime
+import threading
+from contextlib import contextmanager
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -271,10 +273,44 @@ def board_changed(*school_ids) -> None:
     """The school's sign-out board shows something new: bump its version (issue 15). Call it in
     the transaction that made the change, so a poll never sees the change without the bump (nor
     the bump without the change). One statement per call, the schools in id order (no deadlock
-    between two services bumping the same schools); the row is made on first use."""
+    between two services bumping the same schools); the row is made on first use.
+
+    The bump locks the school's version row until the transaction commits, so every other
+    change to that school's board waits for it. Inside `board_changes_at_end()` the schools are
+    only noted, and bumped once as the block ends: the busy paths (a text reply, a ladder step,
+    a delivery receipt) hold the lock for their commit only, not their whole transaction."""
     ids = sorted({int(pk) for pk in school_ids if pk is not None})
     if not ids:
         return
+    pending = getattr(_board_pending, "ids", None)
+    if pending is not None:
+        pending.update(ids)
+        return
+    _board_bump(ids)
+
+
+_board_pending = threading.local()
+
+
+@contextmanager
+def board_changes_at_end():
+    """Within the block (inside the caller's transaction), `board_changed` notes the schools;
+    one bump is made for them all as the block ends, still inside that transaction. Nested
+    blocks join the outermost. On an exception nothing is bumped: the transaction rolls back."""
+    if getattr(_board_pending, "ids", None) is not None:
+        yield  # an enclosing block bumps
+        return
+    _board_pending.ids = set()
+    try:
+        yield
+        ids = sorted(_board_pending.ids)
+    finally:
+        _board_pending.ids = None
+    if ids:
+        _board_bump(ids)
+
+
+def _board_bump(ids: list[int]) -> None:
     table = BoardVersion._meta.db_table
     values = ", ".join(["(%s, 1)"] * len(ids))
     with connection.cursor() as cursor:

@@ -230,7 +230,6 @@ class Cluster:
             str(VENV / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"), "config.wsgi",
             GUNICORN_BIND=f"127.0.0.1:{self.web_ports[index - 1]}",
             GUNICORN_WORKERS="2",  # per node; 2 cores in all on the test machine
-            GUNICORN_THREADS="4",
             PROMETHEUS_MULTIPROC_DIR=str(prometheus),
         )  # fmt: skip
 
@@ -269,6 +268,8 @@ defaults
     timeout connect 1s
     timeout client 30s
     timeout server 30s
+    timeout http-request 10s
+    option http-buffer-request
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response response-timeout

@@ -112,6 +112,25 @@ def test_a_save_that_skips_the_forms_is_refused_too(returned_visit, tess):
     assert not Concern.objects.exists()
 
 
+def test_the_backstop_only_reads_the_fields_a_save_imports_nothing(returned_visit, monkeypatch):
+    # The backstop runs on every save of every model: it once imported every app's tasks
+    # module per field per save (the start-up registration had slipped into its loop), which
+    # doubled the CPU of an SMS reply. Registration happens once, in HomewardConfig.ready().
+    imported = []
+    real = importlib.import_module
+    monkeypatch.setattr(
+        importlib,
+        "import_module",
+        lambda name, *a, **k: imported.append(name) or real(name, *a, **k),
+    )
+    returned_visit.purpose = "A purpose within its limit."
+    returned_visit.save()
+    assert imported == []
+    from celery import current_app
+
+    assert "tracking.tasks.notification_send" in current_app.tasks
+
+
 def test_text_boxes_carry_their_limit_for_the_character_counter(client, returned_visit, sam):
     sign_in(client, sam)
     page = client.get(reverse("records:record_edit", args=[returned_visit.pk])).content.decode()

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from audit.services import audit_event_create
 from schools.models import User
-from schools.services import board_changed
+from schools.services import board_changed, board_changes_at_end
 
 from . import messages as ladder_messages
 from .models import AckLink, Acknowledgement, EscalationStep, Notification, SignOut
@@ -84,6 +84,7 @@ def _acknowledgeable() -> Q:
 
 
 @transaction.atomic
+@board_changes_at_end()
 def signout_acknowledge(
     *,
     signout: SignOut,

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_event_create
-from schools.services import board_changed
+from schools.services import board_changed, board_changes_at_end
 
 from . import messages as ladder_messages
 from .acknowledgements import AckUrlMaker, signout_acknowledge
@@ -91,6 +91,7 @@ def _not_needed(sms: Notification) -> str:
 
 
 @transaction.atomic
+@board_changes_at_end()
 def notification_fall_back(
     *,
     notification_id: int,

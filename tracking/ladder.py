@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from audit.services import audit_event_create
 from schools.models import User
-from schools.services import board_changed
+from schools.services import board_changed, board_changes_at_end
 from visits.models import Status as VisitStatus
 from visits.models import Visit
 
@@ -178,6 +178,7 @@ def _escalate_batch(due: list[int], *, now, enqueue, report: ScanReport) -> None
 
 
 @transaction.atomic
+@board_changes_at_end()
 def signout_escalate(
     *, signout_id: int, now: datetime.datetime, enqueue: Enqueue | None = None
 ) -> list[EscalationStep]:
@@ -446,6 +447,7 @@ def reminders_send_due(
 
 
 @transaction.atomic
+@board_changes_at_end()
 def signout_remind(
     *, signout_id: int, due_at: datetime.datetime, now: datetime.datetime, enqueue=None
 ) -> bool:
@@ -562,6 +564,7 @@ def _checkin_read(signout_id: int) -> SignOut:
 
 
 @transaction.atomic
+@board_changes_at_end()
 def signout_checkin_missed(
     *, signout_id: int, due_at: datetime.datetime, now: datetime.datetime, enqueue=None
 ) -> bool:

@@ -127,12 +127,34 @@ def fallback_arm(rows: list[Notification], *, now: datetime.datetime) -> None:
         row.fallback_due_at = due
 
 
+# The order the workers take sends in when many are waiting (an incident across a trust): first
+# the texts and calls that ask a person to act (the office, the manager, the chain; help), then
+# the other texts (to visitors; notices), then emails, which copy a text or can wait. Redis takes
+# priority 0 first (kombu's default steps 0, 3, 6, 9).
+SEND_FIRST, SEND_SOON, SEND_LATER = 0, 3, 6
+
+
+def send_priority(channel: str, template: str) -> int:
+    if channel == Notification.Channel.VOICE:
+        return SEND_FIRST
+    if channel == Notification.Channel.SMS:
+        return SEND_FIRST if template in FALLBACK_TEMPLATES else SEND_SOON
+    return SEND_LATER
+
+
 def notifications_enqueue(ids: list[int]) -> None:
-    """Hand messages to the workers. If the broker is down they stay PENDING and the scan
-    re-enqueues them after NOTIFICATION_REQUEUE_AFTER_SECONDS."""
-    for notification_id in ids:
+    """Hand messages to the workers, those that ask a person to act first (`send_priority`). If
+    the broker is down they stay PENDING and the scan re-enqueues them after
+    NOTIFICATION_REQUEUE_AFTER_SECONDS."""
+    rows = Notification.objects.filter(pk__in=ids).values_list("pk", "channel", "template")
+    ordered = sorted((send_priority(channel, template), pk) for pk, channel, template in rows)
+    for priority, notification_id in ordered:
         try:
-            send_now("tracking.tasks.notification_send", notification_id=notification_id)
+            send_now(
+                "tracking.tasks.notification_send",
+                priority=priority,
+                notification_id=notification_id,
+            )
         except Exception:
             logger.exception(
                 "could not enqueue notification %s; the scan will retry", notification_id

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_event_create
-from schools.services import board_changed
+from schools.services import board_changed, board_changes_at_end
 
 from .models import Notification
 
@@ -53,6 +53,7 @@ NOTIFY_STATES = {
 
 
 @transaction.atomic
+@board_changes_at_end()
 def notification_delivery_record(
     *, provider: str, provider_ref: str, state: str, error_code: str = ""
 ) -> str:

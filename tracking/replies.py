@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import audit_event_create
+from schools.services import board_changes_at_end
 from schools.validators import normalise_uk_phone
 
 from . import messages as ladder_messages
@@ -119,7 +120,7 @@ def sms_reply_receive(
     now = timezone.now()
     read = reply_read(text)
     mobile = sender_number(sender)
-    with transaction.atomic():
+    with transaction.atomic(), board_changes_at_end():
         try:
             with transaction.atomic():
                 reply = SmsReply.objects.create(

@@ -23,7 +23,7 @@ from audit.services import audit_event_create
 from riskassess.gates import assessment_currency
 from riskassess.services import assessment_reconfirm
 from schools.models import EscalationChainMember, User
-from schools.services import board_changed
+from schools.services import board_changed, board_changes_at_end
 from schools.validators import normalise_uk_phone
 from visits.common import VisitConflict
 from visits.models import Status as VisitStatus
@@ -82,6 +82,7 @@ def signout_problems(*, visit: Visit) -> list[str]:
 
 
 @transaction.atomic
+@board_changes_at_end()
 def signout_create(
     *,
     actor: User,
@@ -266,6 +267,7 @@ def _who(actor, visitor, via: str) -> str:
 
 
 @transaction.atomic
+@board_changes_at_end()
 def signout_phone_in(*, actor, signout: SignOut, via: str, visitor=None) -> SignOut:
     """R-TRK-2: "left the visit safely" — a phone-in closes the ladder (R-TRK-3, R-ESC-6)."""
     return _contact(
@@ -279,6 +281,7 @@ def signout_phone_in(*, actor, signout: SignOut, via: str, visitor=None) -> Sign
 
 
 @transaction.atomic
+@board_changes_at_end()
 def signout_extend(
     *,
     actor,
@@ -354,6 +357,7 @@ def signout_extend(
 
 
 @transaction.atomic
+@board_changes_at_end()
 def signout_check_in(
     *, actor, signout: SignOut, via: str, visitor=None, _attempt: int = 0
 ) -> SignOut:
@@ -423,6 +427,7 @@ def signout_check_in(
 
 
 @transaction.atomic
+@board_changes_at_end()
 def signout_return(*, actor, signout: SignOut, went_home: bool, via: str, visitor=None) -> SignOut:
     """R-TRK-2: back at school (signed in), or going straight home. Either closes tracking and
     marks the visit returned, in one transaction (R-ESC-6)."""
@@ -459,6 +464,7 @@ def signout_return(*, actor, signout: SignOut, went_home: bool, via: str, visito
 
 
 @transaction.atomic
+@board_changes_at_end()
 def signout_help_request(
     *,
     actor,
@@ -586,6 +592,7 @@ def signout_help_request(
 
 
 @transaction.atomic
+@board_changes_at_end()
 def call_attempt_record(
     *,
     actor: User,
@@ -666,6 +673,7 @@ def call_attempt_record(
 
 
 @transaction.atomic
+@board_changes_at_end()
 def escalation_decision_record(
     *, actor: User, signout: SignOut, action: str, notes: str = "", outcome: str = ""
 ) -> EscalationDecision:

@@ -386,6 +386,30 @@ def test_every_board_writing_service_is_walked_or_said_to_leave_the_board_alone(
     assert not unaccounted, f"walk these in the test below, or say why not: {unaccounted}"
 
 
+def test_a_busy_service_bumps_the_version_once_as_it_ends_still_in_its_transaction(oakfield):
+    # The bump locks the school's version row until commit: 100 text replies a second to one
+    # school queued behind it (bench/replies.py). Inside board_changes_at_end the schools are
+    # noted, and bumped once at the end of the block, so the lock is held for the commit only.
+    from django.db import transaction
+
+    from schools.services import board_changed, board_changes_at_end
+
+    before = _version(oakfield)
+    with transaction.atomic():
+        with board_changes_at_end():
+            board_changed(oakfield.pk)
+            with board_changes_at_end():  # a service inside a service joins the outer block
+                board_changed(oakfield.pk)
+            assert _version(oakfield) == before
+        assert _version(oakfield) == before + 1
+    with pytest.raises(RuntimeError), transaction.atomic(), board_changes_at_end():
+        board_changed(oakfield.pk)
+        raise RuntimeError("the service failed")
+    assert _version(oakfield) == before + 1
+    board_changed(oakfield.pk)  # outside a block: at once, as before
+    assert _version(oakfield) == before + 2
+
+
 @pytest.fixture
 def bumps(oakfield):
     """`bumps(service, **kwargs)` calls the service (and its on-commit sends) and returns how

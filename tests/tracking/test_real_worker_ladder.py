@@ -175,3 +175,32 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     assert sum(texts.values()) == 3 * 6
     emails = mail.received()
     assert len(emails) == 3 * 2
+
+
+def test_with_sends_waiting_the_workers_take_alerts_first_then_texts_then_emails(
+    tmp_path, services_on_loopback, sam, tess, dana, olive, max, pupil, oakfield
+):
+    """R-ESC-8, R-ESC-11: in an incident across a trust the sends queue up. The texts that ask a
+    person to act (the office, the manager) go first, then the other texts (the visitors'),
+    then the emails, which copy a text. Redis takes each priority's list in turn."""
+    twilio, mail, env = services_on_loopback
+    env = {**env, "NOTIFICATION_REQUEUE_AFTER_SECONDS": "600"}
+    manager_ready(oakfield, max)
+    for _ in range(3):
+        overdue_for_an_hour(authorised_visit(sam, pupil, [sam, tess], dana), olive)
+    queue = unique_queue()
+    # Only the scan runs at first: every step fires and its sends wait in the queue (not
+    # requeued meanwhile: this test is about the order of one queue).
+    with (
+        celery_process("worker", "--pool=solo", "-Q", f"{queue}-scan", CELERY_QUEUE=queue, **env),
+        celery_process("beat", "-s", str(tmp_path / "beat"), CELERY_QUEUE=queue, **env),
+    ):
+        wait_for(lambda: Notification.objects.filter(status="pending").count() == 3 * 8)
+    assert not twilio.texts() and not mail.received()
+    with celery_process("worker", "--pool=solo", "-Q", queue, CELERY_QUEUE=queue, **env):
+        wait_for(lambda: Notification.objects.filter(status="sent").count() == 3 * 8, timeout=60)
+    order = list(Notification.objects.order_by("sent_at").values_list("channel", "template"))
+    alerts = {("sms", t) for t in ("overdue_office", "retry_office", "manager")}
+    assert set(order[:12]) == alerts  # 3 ladders × (overdue, two retries, manager)
+    assert set(order[12:18]) == {("sms", "overdue_visitor")}
+    assert {channel for channel, _ in order[18:]} == {"email"}
