@@ -9,12 +9,12 @@ files are marked dead here, so its live gauges stop counting.
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Sync workers, two per core. Homeward's requests are short and CPU-bound (Python, not waiting):
-# bench/replies.py measured 100 text replies a second on 2 cores at p50 25 ms with 4 sync
-# workers, and at p50 460 ms, p95 2.1 s with 3 workers of 4 threads (gthread), which take more
-# connections than they can serve and leave the other workers idle. HAProxy in front buffers
-# each request whole (deploy/haproxy.cfg: http-buffer-request), so a slow client never holds
-# a worker.
+# Sync workers, two per core. Homeward's requests are short and CPU-bound (Python, not waiting).
+# bench/replies.py, 100 text replies a second on 2 cores (2026-12-02): 4 sync workers p95
+# 0.10-0.85 s over four runs; 3 workers of 4 threads (gthread) p95 2.1 s, 2.0-2.2 s with one:
+# a gthread worker accepts more connections than it can serve while the others wait idle.
+# HAProxy in front buffers each request whole (deploy/haproxy.cfg: http-buffer-request), so a
+# slow client never holds a worker.
 workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1))))
 worker_class = "sync"
 threads = 1
