@@ -112,7 +112,9 @@ def test_a_save_that_skips_the_forms_is_refused_too(returned_visit, tess):
     assert not Concern.objects.exists()
 
 
-def test_the_backstop_only_reads_the_fields_a_save_imports_nothing(returned_visit, monkeypatch):
+def test_a_save_imports_nothing_the_tasks_are_registered_once_at_start_up(
+    returned_visit, monkeypatch
+):
     # The backstop runs on every save of every model: it once imported every app's tasks
     # module per field per save (the start-up registration had slipped into its loop), which
     # doubled the CPU of an SMS reply. Registration happens once, in HomewardConfig.ready().
