@@ -18,10 +18,9 @@ def enqueue(task_name: str, /, **kwargs) -> None:
     transaction.on_commit(lambda: task_named(task_name).delay(**kwargs))
 
 
-def send_now(task_name: str, /, *, priority: int | None = None, **kwargs) -> None:
-    """Hand `task_name` to the workers now (the caller is already past its commit). On Redis a
-    `priority` of 0 (the default) is taken first, then 3, 6 and 9; other brokers ignore it."""
-    task_named(task_name).apply_async(kwargs=kwargs, priority=priority)
+def send_now(task_name: str, /, **kwargs) -> None:
+    """Hand `task_name` to the workers now (the caller is already past its commit)."""
+    task_named(task_name).delay(**kwargs)
 
 
 def task_named(task_name: str):

@@ -177,17 +177,20 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     assert len(emails) == 3 * 2
 
 
-def test_with_sends_waiting_the_workers_take_alerts_first_then_texts_then_emails(
+def test_each_steps_sends_go_to_the_workers_alerts_first_then_texts_then_emails(
     tmp_path, services_on_loopback, sam, tess, dana, olive, max, pupil, oakfield
 ):
-    """R-ESC-8, R-ESC-11: in an incident across a trust the sends queue up. The texts that ask a
-    person to act (the office, the manager) go first, then the other texts (the visitors'),
-    then the emails, which copy a text. Redis takes each priority's list in turn."""
+    """R-ESC-8, R-ESC-11: in an incident across a trust the sends queue up. Each ladder's
+    messages are handed to the workers in order: the texts that ask a person to act (the
+    office, the manager) first, then the other texts (the visitors'), then the emails, which
+    copy a text."""
     twilio, mail, env = services_on_loopback
     env = {**env, "NOTIFICATION_REQUEUE_AFTER_SECONDS": "600"}
     manager_ready(oakfield, max)
-    for _ in range(3):
+    signouts = [
         overdue_for_an_hour(authorised_visit(sam, pupil, [sam, tess], dana), olive)
+        for _ in range(3)
+    ]
     queue = unique_queue()
     # Only the scan runs at first: every step fires and its sends wait in the queue (not
     # requeued meanwhile: this test is about the order of one queue).
@@ -199,8 +202,13 @@ def test_with_sends_waiting_the_workers_take_alerts_first_then_texts_then_emails
     assert not twilio.texts() and not mail.received()
     with celery_process("worker", "--pool=solo", "-Q", queue, CELERY_QUEUE=queue, **env):
         wait_for(lambda: Notification.objects.filter(status="sent").count() == 3 * 8, timeout=60)
-    order = list(Notification.objects.order_by("sent_at").values_list("channel", "template"))
     alerts = {("sms", t) for t in ("overdue_office", "retry_office", "manager")}
-    assert set(order[:12]) == alerts  # 3 ladders × (overdue, two retries, manager)
-    assert set(order[12:18]) == {("sms", "overdue_visitor")}
-    assert {channel for channel, _ in order[18:]} == {"email"}
+    for signout in signouts:
+        order = list(
+            Notification.objects.filter(signout=signout)
+            .order_by("sent_at")
+            .values_list("channel", "template")
+        )
+        assert set(order[:4]) == alerts  # overdue, two retries, manager
+        assert set(order[4:6]) == {("sms", "overdue_visitor")}
+        assert {channel for channel, _ in order[6:]} == {"email"}
