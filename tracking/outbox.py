@@ -148,9 +148,11 @@ def notifications_enqueue(ids: list[int]) -> None:
     """Hand messages to the workers, those that ask a person to act first (`send_priority`). If
     the broker is down they stay PENDING and the scan re-enqueues them after
     NOTIFICATION_REQUEUE_AFTER_SECONDS."""
-    rows = Notification.objects.filter(pk__in=ids).values_list("pk", "channel", "template")
-    ordered = sorted((send_priority(channel, template), pk) for pk, channel, template in rows)
-    for _, notification_id in ordered:
+    ordered = ids
+    if len(ids) > 1:  # one message (a reply's answer) has no order to find: no query
+        rows = Notification.objects.filter(pk__in=ids).values_list("pk", "channel", "template")
+        ordered = [pk for _, pk in sorted((send_priority(c, t), pk) for pk, c, t in rows)]
+    for notification_id in ordered:
         try:
             send_now("tracking.tasks.notification_send", notification_id=notification_id)
         except Exception:
