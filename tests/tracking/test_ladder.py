@@ -4,11 +4,16 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from schools.models import Role
+from tests.factories import person
 from tracking import sms
 from tracking.common import TrackingBlocked, TrackingConflict
 from tracking.forms import london_aware
+from tracking.ladder import signout_escalate
 from tracking.models import CallAttempt, EscalationStep, Notification, SignOut
 from tracking.signouts import (
     call_attempt_record,
@@ -284,8 +289,6 @@ def test_a_step_that_won_the_race_is_kept_and_the_return_still_closes(clock, sig
 def test_prompts_not_yet_sent_are_not_sent_once_the_visitors_are_back(clock, signout, olive):
     """Office and visitor prompts still queued are cancelled by the return; the manager's are
     never cancelled."""
-    from tracking.ladder import signout_escalate
-
     clock.move_to(R + 30 * minute)
     signout_escalate(signout_id=signout.pk, now=R + 30 * minute)  # on_commit not run: queued
     signout_return(actor=olive, signout=signout, went_home=False, via="board")
@@ -628,3 +631,21 @@ def test_a_scan_that_read_the_sign_out_before_a_contact_fires_nothing_after_it(
     fired = _ladder_advance(stale, target=1, now=R + 15 * minute, trigger="scan", enqueue=None)
     assert fired == []
     assert not EscalationStep.objects.filter(signout=signout).exclude(kind="help").exists()
+
+
+def test_the_overdue_step_makes_as_many_queries_for_three_visitors_as_for_two(
+    clock, sam, tess, dana, olive, pupil, oakfield
+):
+    # R-TRK-3, R-ESC-1: in a storm the scan fires hundreds of overdue steps; each visitor's
+    # check-in link must not add queries of its own.
+    uma = person("uma", oakfield, Role.STAFF, work_mobile="+447700900108")
+    pair = sign_out(authorised_visit(sam, pupil, [sam, tess], dana), olive)
+    three = sign_out(authorised_visit(tess, pupil, [sam, tess, uma], dana), olive)
+    clock.move_to(R + 15 * minute)
+    counts = []
+    for signout in (pair, three):
+        with CaptureQueriesContext(connection) as queries:
+            fired = signout_escalate(signout_id=signout.pk, now=R + 15 * minute, enqueue=None)
+        assert [step.kind for step in fired] == ["overdue"]
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
