@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from core.numbers import is_whole_number
 from schools.models import Household, Membership, Pupil, School, User
 
 from . import signals
@@ -164,7 +165,7 @@ def _directory(wanted: dict[str, set[str]]) -> dict:
     found = {}
 
     def ids(model) -> list[int]:
-        return [int(i) for i in wanted.get(model._meta.label_lower, ()) if str(i).isdigit()]
+        return [int(i) for i in wanted.get(model._meta.label_lower, ()) if is_whole_number(str(i))]
 
     for pupil in Pupil.objects.filter(pk__in=ids(Pupil)):
         found[("schools.pupil", str(pupil.pk))] = Described(

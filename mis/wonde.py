@@ -11,6 +11,8 @@ import time
 import requests
 from django.conf import settings
 
+from core.numbers import is_whole_number
+
 STUDENT_INCLUDES = "contacts,contacts.contact_details,education_details"
 EMPLOYEE_INCLUDES = "contact_details"
 MAX_RETRY_AFTER_SECONDS = 120
@@ -56,7 +58,7 @@ class WondeClient:
             if response.status_code == 429:
                 problem = "rate limited (429)"
                 retry_after = response.headers.get("Retry-After", "")
-                if retry_after.isdigit():
+                if is_whole_number(retry_after):
                     wait = min(int(retry_after), MAX_RETRY_AFTER_SECONDS)
                 self.sleep(wait)
                 continue

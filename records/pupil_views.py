@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audit.services import audit_read
+from core.search import search_text
 from schools import selectors as schools_selectors
 from visits.selectors import visits_of_pupil
 
@@ -15,7 +16,7 @@ from .selectors import pupil_file_scope
 @login_required
 @require_GET
 def pupil_list(request):
-    search = request.GET.get("q", "").strip()[:100]
+    search = search_text(request.GET, length=100)
     pupils = schools_selectors.pupil_list(user=request.user, search=search)[:200]
     return render(request, "records/pupil_list.html", {"pupils": pupils, "search": search})
 

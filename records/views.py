@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.downloads import refuse_cross_site_download, same_site_download
 from audit.services import audit_read, document_download_record
+from core.numbers import is_whole_number
 from schools.models import School
 from schools.selectors import schools_for_user, schools_requiring
 from visits import signals as visit_signals
@@ -47,7 +48,7 @@ def _part_asked(request) -> int | None:
     value = request.GET.get("part", "")
     if not value:
         return None
-    if not value.isdigit() or len(value) > 4:
+    if not is_whole_number(value) or len(value) > 4:
         raise Http404("No such part.")
     return int(value)
 

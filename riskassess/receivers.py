@@ -7,6 +7,7 @@ from django.urls import reverse
 from audit import signals as audit_signals
 from audit.describe import Described
 from contacts.models import ContactLog
+from core.numbers import is_whole_number
 from visits import signals as visit_signals
 from visits.describe import describe_by_visit
 
@@ -53,7 +54,7 @@ def objects_described(sender, *, wanted, **kwargs) -> dict:
         "Risk assessment for {visit}",
         lambda a: reverse("riskassess:assessment", args=[a.visit_id]),
     )
-    ids = [int(i) for i in wanted.get(ContactLog._meta.label_lower, ()) if str(i).isdigit()]
+    ids = [int(i) for i in wanted.get(ContactLog._meta.label_lower, ()) if is_whole_number(str(i))]
     for entry in ContactLog.objects.filter(pk__in=ids).select_related("household"):
         found[(ContactLog._meta.label_lower, str(entry.pk))] = Described(
             f"A contact with the household at {entry.household}",

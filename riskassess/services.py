@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from audit.services import audit_event_create
+from core.numbers import is_whole_number
 from schools.models import HouseholdRiskFlag, User
 from visits.models import EDITABLE, Status, Visit
 
@@ -138,7 +139,7 @@ def _plan_rows(
     for item in inputs:
         kind, _, ident = item.key.partition(":")
         row: HazardRow | None = None
-        if kind == "row" and ident.isdigit() and int(ident) in saved:
+        if kind == "row" and is_whole_number(ident) and int(ident) in saved:
             row = saved[int(ident)]
         elif kind == "row":
             problems.append(
@@ -154,7 +155,7 @@ def _plan_rows(
                 hazard=default.hazard,
                 category=default.category,
             )
-        elif kind == "flag" and ident.isdigit() and int(ident) in flags:
+        elif kind == "flag" and is_whole_number(ident) and int(ident) in flags:
             flag = flags[int(ident)]
             template = flag_row(flag)
             row = HazardRow(
@@ -329,7 +330,7 @@ def _already_saved(
             continue
         kind, _, ident = item.key.partition(":")
         if kind == "row":
-            row = saved.get(int(ident)) if ident.isdigit() else None
+            row = saved.get(int(ident)) if is_whole_number(ident) else None
             if row is None:
                 return False
             kind = _identity(row) if row.source != HazardRow.Source.ADDED else "added"

@@ -48,6 +48,8 @@ HOSTILE_TEXT = [
     "../../../../etc/passwd",
     "\x00",
     "nul\x00inside",
+    "²",  # a digit to str.isdigit(), not to int()
+    "#²",
     "\u202egnp.exe",
     "🙂" * 300,
     "Ж" * 5000,

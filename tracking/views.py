@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.downloads import same_site_download
 from core.client import client_address
+from core.search import search_text
 from riskassess.gates import assessment_currency
 
 from . import (
@@ -89,7 +90,7 @@ def board(request):
     """Office home: who is out, who is late, who is waiting to go, who came back today. htmx
     polls the same URL every few seconds for the live part only, and the page raises the alarm
     itself when a visit turns overdue or climbs a step (R-ESC-12)."""
-    search = request.GET.get("q", "").strip()[:60]
+    search = search_text(request.GET, length=60)
     if request.htmx and selectors.board_poll_unchanged(
         user=request.user, shown=request.GET, search=search
     ):

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from core.numbers import is_whole_number
 from schools.models import Pupil, User
 from schools.selectors import schools_for_user, schools_requiring
 
@@ -290,7 +291,7 @@ def visit_list(*, user: User, filters: dict, now=None) -> QuerySet[Visit]:
                 Q(pupil__first_name__icontains=word) | Q(pupil__last_name__icontains=word)
             )
         condition |= Exists(named)
-        if search.lstrip("#").isdigit():
+        if is_whole_number(search.lstrip("#")):
             condition |= Q(pk=int(search.lstrip("#")))
         visits = visits.filter(condition)
     if filters.get("pupil"):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.services import audit_read
+from core.numbers import is_whole_number
 from schools.models import Pupil
 from schools.selectors import object_for_user, schools_requiring
 
@@ -132,10 +133,9 @@ def request_visit(request, pk: int | None = None):
             return redirect("visits:detail", pk=visit.pk)
         schools = schools.filter(pk=visit.school_id)
     pupil = None
-    if visit is None and request.GET.get("pupil", "").isdigit():
-        pupil = object_for_user(
-            Pupil.objects.all(), request.user, pk=request.GET["pupil"], perm="request_visits"
-        )
+    asked = request.GET.get("pupil", "")
+    if visit is None and is_whole_number(asked):
+        pupil = object_for_user(Pupil.objects.all(), request.user, pk=asked, perm="request_visits")
     form = VisitRequestForm(
         request.POST or None,
         user=request.user,

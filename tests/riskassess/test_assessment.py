@@ -204,6 +204,16 @@ def test_a_hazard_row_of_another_visit_is_refused_and_nothing_is_saved(visit, sa
     assert RiskAssessment.objects.get(pk=mine.pk).version == mine.version
 
 
+def test_a_hazard_row_key_with_a_digit_int_cannot_read_is_refused_and_nothing_is_saved(visit, sam):
+    # R-RA-2, issue 7: "²" is a digit to Python's str.isdigit(), not to int().
+    mine = assessment_for(visit, sam)
+    rows = _rows(visit, mine)
+    rows[0] = replace(rows[0], key="row:²", severity=3, likelihood=3)
+    with pytest.raises(services.AssessmentInvalid, match="not part of this visit's assessment"):
+        services.assessment_save(actor=sam, visit=visit, rows=rows, answers=PREPARATION_ANSWERS)
+    assert RiskAssessment.objects.get(pk=mine.pk).version == mine.version
+
+
 def test_the_preparation_questions_of_003_are_required(visit, sam):
     # R-RA-4
     answers = {**PREPARATION_ANSWERS, "refused_entry_plan": " ", "complete_by": None}
