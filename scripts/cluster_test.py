@@ -6,7 +6,10 @@ On loopback, all private to this run (nothing shared is touched or restarted):
 - a redis-server on a free port;
 - HAProxy in front of two gunicorn web nodes (deploy/gunicorn.conf.py, multi-process metrics);
 - two worker "machines", each a sends worker (-Q <queue>) and a scan worker (-Q <queue>-scan);
-- two beats (deliberately: correctness must not depend on there being one).
+- two beats (deliberately: correctness must not depend on there being one);
+- a supervisor for Homeward's processes, as systemd runs them (deploy/homeward-*.service:
+  Restart=always, RestartSec=1): one that exits by itself is started again a second later, and
+  the summary names it.
 
 It drives a steady load through HAProxy (signed-in office boards polling as htmx does, staff
 pages, sign-outs and returns through the real forms) and runs LADDERS escalation ladders with
@@ -98,6 +101,15 @@ class Cluster:
         self.web_ports = [free_port(), free_port()]
         self.queue = f"cluster-{uuid.uuid4().hex[:8]}"
         self.processes: dict[str, subprocess.Popen] = {}
+        # Homeward's own processes run under a supervisor, as deploy/homeward-*.service run them
+        # under systemd (Restart=always, RestartSec=1): one that exits by itself is started again
+        # a second later, and the exit is reported. A process killed by a fault stays down until
+        # the fault brings it back (or for good: beat 1).
+        self.starters: dict[str, tuple] = {}
+        self.held: set[str] = set()
+        self.exits: list[tuple[float, str, int]] = []  # (time, name, exit code): unplanned
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
         self.sms_log = self.tmp / "sms.log"
         self.mail_dir = self.tmp / "mail"
         self.mail_dir.mkdir()
@@ -144,6 +156,8 @@ class Cluster:
         return process
 
     def kill(self, name: str) -> None:
+        """kill -9 the process group `name`: down until its fault (or stop_all) says otherwise."""
+        self.held.add(name)
         process = self.processes[name]
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -232,6 +246,7 @@ class Cluster:
             GUNICORN_WORKERS="2",  # per node; 2 cores in all on the test machine
             PROMETHEUS_MULTIPROC_DIR=str(prometheus),
         )  # fmt: skip
+        self.supervised(f"web{index}", self.web_start, index)
 
     def worker_start(self, index: int) -> None:
         self.spawn(
@@ -240,6 +255,7 @@ class Cluster:
             "-n", f"worker{index}-{self.queue}@%h", "--pool=prefork", "--concurrency=2",
             "--loglevel=WARNING",
         )  # fmt: skip
+        self.supervised(f"worker{index}", self.worker_start, index)
 
     def scan_start(self, index: int) -> None:
         self.spawn(
@@ -247,6 +263,7 @@ class Cluster:
             sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", f"{self.queue}-scan",
             "-n", f"scan{index}-{self.queue}@%h", "--pool=solo", "--loglevel=WARNING",
         )  # fmt: skip
+        self.supervised(f"scan{index}", self.scan_start, index)
 
     def beat_start(self, index: int) -> None:
         self.spawn(
@@ -254,6 +271,7 @@ class Cluster:
             sys.executable, "-m", "celery", "-A", "config", "beat",
             "-s", str(self.tmp / f"beat{index}-schedule"), "--loglevel=WARNING",
         )  # fmt: skip
+        self.supervised(f"beat{index}", self.beat_start, index)
 
     def haproxy_start(self) -> None:
         servers = "\n".join(
@@ -292,7 +310,34 @@ backend web
         self.spawn("haproxy", "haproxy", "-db", "-f", str(config))
         wait_port(self.lb_port)
 
+    def supervised(self, name: str, start, *args) -> None:
+        """Remember how to start `name` again; it is up (no longer held) from now."""
+        with self.lock:
+            self.starters[name] = (start, args)
+            self.held.discard(name)
+
+    def supervise(self) -> None:
+        """The supervisor's loop (a thread): restart, after a second, any of Homeward's
+        processes that exited without being killed by a fault."""
+        down_since: dict[str, float] = {}
+        while not self.stopping.wait(0.25):
+            for name, (start, args) in list(self.starters.items()):
+                process = self.processes.get(name)
+                if name in self.held or process is None or process.poll() is None:
+                    down_since.pop(name, None)
+                    continue
+                if name not in down_since:
+                    down_since[name] = time.time()
+                    self.exits.append((down_since[name], name, process.returncode))
+                    print(
+                        f"cluster-test: {name} exited by itself (code {process.returncode}); the supervisor starts it again in 1 s"
+                    )
+                elif time.time() - down_since[name] >= 1.0 and not self.stopping.is_set():
+                    down_since.pop(name)
+                    start(*args)
+
     def stop_all(self) -> None:
+        self.stopping.set()
         for name in list(self.processes):
             with contextlib.suppress(Exception):
                 self.kill(name)
@@ -530,6 +575,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one scenario, read top to b
             cluster.scan_start(i)
             cluster.beat_start(i)
         cluster.haproxy_start()
+        threading.Thread(target=cluster.supervise, name="supervisor", daemon=True).start()
         base = f"http://127.0.0.1:{cluster.lb_port}"
         for port in cluster.web_ports:
             wait_http(f"http://127.0.0.1:{port}/healthz")
@@ -702,6 +748,14 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one scenario, read top to b
         )
         if missing:
             failures.append("metrics")
+        # A process that exits by itself is not a failure of Homeward when its supervisor brings
+        # it back and nothing is lost (the checks above): production runs the same way. Seen:
+        # a prefork sends worker ends with "Unrecoverable error: AttributeError: 'NoneType'
+        # object has no attribute 'hostname'" when Redis restarts (kombu 5.7.0's reconnect).
+        exits = ", ".join(
+            f"{name} (code {code}) at t+{moment - t0:.1f} s" for moment, name, code in cluster.exits
+        )
+        print(f"Exited by themselves and restarted by the supervisor: {exits or 'none'}")
 
         took = time.monotonic() - started
         print()
