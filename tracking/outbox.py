@@ -176,9 +176,9 @@ def _after_commit(ids: list[int], enqueue: Enqueue | None) -> None:
 def notifications_requeue(
     *, now: datetime.datetime, enqueue: Enqueue | None = None, limit: int = 500
 ) -> int:
-    """Re-enqueue messages still PENDING a minute after they were enqueued (a lost broker
-    message) and FAILED ones whose backoff has passed. Sending claims the row first, so a
-    message enqueued twice is still sent once."""
+    """Re-enqueue messages still PENDING NOTIFICATION_REQUEUE_AFTER_SECONDS after they were
+    enqueued (a lost broker message) and FAILED ones whose backoff has passed. Sending claims
+    the row first, so a message enqueued twice is still sent once."""
     rows = list(
         Notification.objects.filter(retry_at__lte=now)
         .order_by("retry_at")
