@@ -109,7 +109,6 @@ class Cluster:
         self.held: set[str] = set()
         self.exits: list[tuple[float, str, int]] = []  # (time, name, exit code): unplanned
         self.stopping = threading.Event()
-        self.lock = threading.Lock()
         self.sms_log = self.tmp / "sms.log"
         self.mail_dir = self.tmp / "mail"
         self.mail_dir.mkdir()
@@ -312,9 +311,8 @@ backend web
 
     def supervised(self, name: str, start, *args) -> None:
         """Remember how to start `name` again; it is up (no longer held) from now."""
-        with self.lock:
-            self.starters[name] = (start, args)
-            self.held.discard(name)
+        self.starters[name] = (start, args)
+        self.held.discard(name)
 
     def supervise(self) -> None:
         """The supervisor's loop (a thread): restart, after a second, any of Homeward's

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from core.search import search_text
 from tests.auth import sign_in
-from tests.factories import PupilFactory
+from tests.factories import PupilFactory, visit_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,11 @@ def test_a_superscript_digit_as_the_pupil_opens_the_request_form_with_no_pupil_c
     client, sam, pupil
 ):
     sign_in(client, sam)
-    assert client.get(reverse("visits:new"), {"pupil": "²"}).status_code == 200
-    assert client.get(reverse("visits:new"), {"pupil": str(pupil.pk)}).status_code == 200
+    odd = client.get(reverse("visits:new"), {"pupil": "²"})
+    assert odd.status_code == 200
+    assert not odd.context["form"]["pupil"].value()
+    chosen = client.get(reverse("visits:new"), {"pupil": str(pupil.pk)})
+    assert chosen.context["form"]["pupil"].value() == pupil.pk
 
 
 def test_a_superscript_digit_as_the_part_of_a_pdf_is_not_found(client, dana, pupil):
@@ -51,7 +54,13 @@ def test_a_superscript_digit_as_the_part_of_a_pdf_is_not_found(client, dana, pup
     assert client.get(url, {"part": "²"}).status_code == 404
 
 
-def test_a_visit_number_search_with_a_superscript_digit_finds_nothing(client, dana):
+def test_a_visit_number_search_with_a_superscript_digit_finds_nothing(
+    client, dana, sam, tess, pupil
+):
+    visit = visit_draft(sam, pupil, [sam, tess])
     sign_in(client, dana)
-    response = client.get(reverse("visits:all"), {"q": "#²"})
-    assert response.status_code == 200
+    by_number = client.get(reverse("visits:all"), {"q": f"#{visit.pk}"})
+    assert [v.pk for v in by_number.context["page"]] == [visit.pk]
+    odd = client.get(reverse("visits:all"), {"q": "#²"})
+    assert odd.status_code == 200
+    assert list(odd.context["page"]) == []

@@ -376,7 +376,7 @@ def _step_fire(signout: SignOut, *, number: int, due_at, now, trigger, ack_url) 
 def _checkin_links_create(signout: SignOut, *, now) -> dict[int, str]:
     """Each visitor's check-in link for this round, made once (R-TRK-3, R-ESC-6). A link made
     for the reminder before the return (R-TRK-6) and not yet used gets an hour from this text
-    too. Three queries however many visitors: the scan makes these in a storm."""
+    too. At most three queries however many visitors: the scan makes these in a storm."""
     visitors = list(signout.visitors.all())
     expires_at = now + checkin_lifetime()
     links = CheckInLink.objects.filter(signout=signout, ladder_round=signout.ladder_round)
